@@ -1,0 +1,3 @@
+from inkseal.main import main
+
+raise SystemExit(main())

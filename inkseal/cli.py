@@ -1,0 +1,332 @@
+"""The command line: the same services as the GUI, for scripts and tests.
+
+`--json` output is a contract other tools rely on. Exit status: 0 success, 1 when something
+failed (some files, a missing work, an unusable library), 2 on bad usage. Errors are one line
+on stderr, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import sys
+from collections.abc import Sequence
+from typing import Any, NoReturn, TextIO
+
+from inkseal import __version__
+
+CLASSES = ("human-made", "ai-assisted", "ai-generated")
+LIST_CLASSES = (*CLASSES, "undeclared")
+STAGES = (
+    "ideation",
+    "reference",
+    "sketch",
+    "composition",
+    "generation",
+    "inpainting",
+    "background",
+    "colouring",
+    "upscaling",
+    "editing",
+    "other",
+)
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+class UsageError(Exception):
+    pass
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line on stderr and exit status 2."""
+
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(f"{self.prog}: {message} (see --help)")
+
+
+def _ai_use(text: str) -> tuple[str, str, str | None]:
+    parts = text.split(":", 2)
+    if len(parts) < 2 or not parts[0].strip() or not parts[1].strip():
+        raise argparse.ArgumentTypeError(f"expected TOOL:STAGE[:NOTE], got {text!r}")
+    tool, stage = parts[0].strip(), parts[1].strip().lower()
+    if stage not in STAGES:
+        raise argparse.ArgumentTypeError(
+            f"unknown stage {stage!r} in {text!r}; stages: {', '.join(STAGES)}"
+        )
+    note = parts[2].strip() if len(parts) == 3 and parts[2].strip() else None
+    return tool, stage, note
+
+
+def _work_id(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"a work id is a number, got {text!r}") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"a work id is a positive number, got {text!r}")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = _Parser(add_help=False)
+    common.add_argument(
+        "--library",
+        metavar="DIR",
+        default=argparse.SUPPRESS,
+        help="the library folder (default: $INKSEAL_LIBRARY or the user data folder)",
+    )
+    common.add_argument(
+        "--json", action="store_true", default=argparse.SUPPRESS, help="machine-readable output"
+    )
+
+    parser = _Parser(
+        prog="inkseal",
+        description="Inkseal: a library of artworks with an honest record of how each was made.",
+        parents=[common],
+    )
+    parser.add_argument("--version", action="version", version=f"inkseal {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    p = sub.add_parser("import", parents=[common], help="import image files and folders")
+    p.add_argument("paths", nargs="+", metavar="PATH")
+    p.add_argument(
+        "--reference",
+        action="store_true",
+        help="record files where they are instead of copying them into the library",
+    )
+
+    p = sub.add_parser("list", parents=[common], help="list works")
+    p.add_argument("--class", dest="cls", choices=LIST_CLASSES)
+    p.add_argument("--tag")
+    p.add_argument("--search", metavar="TEXT")
+
+    p = sub.add_parser("show", parents=[common], help="show one work in full")
+    p.add_argument("id", type=_work_id)
+
+    p = sub.add_parser("tag", parents=[common], help="add tags to a work")
+    p.add_argument("id", type=_work_id)
+    p.add_argument("tags", nargs="+", metavar="TAG")
+
+    p = sub.add_parser("untag", parents=[common], help="remove tags from a work")
+    p.add_argument("id", type=_work_id)
+    p.add_argument("tags", nargs="+", metavar="TAG")
+
+    p = sub.add_parser("rename", parents=[common], help="give a work a title")
+    p.add_argument("id", type=_work_id)
+    p.add_argument("title")
+
+    p = sub.add_parser("declare", parents=[common], help="declare how a work was made")
+    p.add_argument("id", type=_work_id)
+    p.add_argument("--class", dest="cls", choices=CLASSES, required=True)
+    p.add_argument(
+        "--ai-use",
+        dest="ai_uses",
+        action="append",
+        type=_ai_use,
+        default=[],
+        metavar="TOOL:STAGE[:NOTE]",
+        help=f"an AI tool used, and where; stages: {', '.join(STAGES)}",
+    )
+    p.add_argument("--note", metavar="TEXT")
+    p.add_argument("--by", metavar="NAME", help="who declares (default: the work's creator)")
+    return parser
+
+
+def _print_json(value: Any, out: TextIO) -> None:
+    json.dump(value, out, ensure_ascii=False, indent=2)
+    out.write("\n")
+
+
+def _cmd_import(lib: Any, args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from inkseal.library.dto import ImportProgress
+    from inkseal.library.importer import CancelToken, import_paths
+
+    cancel = CancelToken()
+    show_progress = err.isatty() and not args.json
+
+    def on_progress(p: ImportProgress) -> None:
+        if show_progress:
+            err.write(f"\rimporting {p.done}/{p.total}")
+            err.flush()
+
+    previous = signal.getsignal(signal.SIGINT)
+
+    def on_interrupt(_sig: int, _frame: object) -> None:
+        cancel.cancel()
+
+    signal.signal(signal.SIGINT, on_interrupt)
+    try:
+        report = import_paths(
+            lib, args.paths, reference=args.reference, progress=on_progress, cancel=cancel
+        )
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        if show_progress:
+            err.write("\n")
+    if args.json:
+        _print_json([o.to_json() for o in report.outcomes], out)
+    else:
+        for o in report.outcomes:
+            if o.status == "added":
+                out.write(f"added      #{o.work_id}  {o.path}\n")
+            elif o.status == "duplicate":
+                out.write(f"duplicate  of #{o.work_id}  {o.path}\n")
+            else:
+                out.write(f"failed     {o.path}: {o.reason}\n")
+            for w in o.warnings:
+                out.write(f"           warning: {w}\n")
+        out.write(
+            f"{report.added} added, {report.duplicates} duplicate(s), {report.failed} failed"
+            + (
+                f"; cancelled after {len(report.outcomes)} of {report.total}"
+                if report.cancelled
+                else ""
+            )
+            + "\n"
+        )
+    if report.cancelled:
+        err.write("inkseal: import cancelled; the files listed were handled completely\n")
+    return EXIT_FAILED if report.failed or report.cancelled else EXIT_OK
+
+
+def _cmd_list(lib: Any, args: argparse.Namespace, out: TextIO) -> int:
+    from inkseal.library.works import list_works
+
+    works = list_works(lib, provenance_class=args.cls, tag=args.tag, search=args.search)
+    if args.json:
+        _print_json([w.to_json() for w in works], out)
+        return EXIT_OK
+    for w in works:
+        tags = f"  [{', '.join(w.tags)}]" if w.tags else ""
+        review = "  (needs review)" if w.needs_review else ""
+        out.write(f"{w.id:>6}  {w.provenance_class:<12}  {_safe(w.title)}{tags}{review}\n")
+    out.write(f"{len(works)} work(s)\n")
+    return EXIT_OK
+
+
+def _safe(text: str) -> str:
+    """Text from the library or from files, with control characters made visible."""
+    return "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in text)
+
+
+def _cmd_show(lib: Any, args: argparse.Namespace, out: TextIO) -> int:
+    from inkseal.library.works import get_work
+
+    w = get_work(lib, args.id)
+    if args.json:
+        _print_json(w.to_json(), out)
+        return EXIT_OK
+    lines = [f"#{w.id}  {_safe(w.title)}", f"  class:      {w.provenance_class}"]
+    for label, value in (
+        ("creator", w.creator),
+        ("created", w.creation_date),
+        ("medium", w.medium),
+        ("tags", ", ".join(w.tags)),
+        ("review", w.review_reason if w.needs_review else None),
+    ):
+        if value:
+            lines.append(f"  {label + ':':<11} {_safe(value)}")
+    if w.declaration:
+        d = w.declaration
+        lines.append(f"  declared:   {d.provenance_class} at {d.declared_at:%Y-%m-%d %H:%M} UTC")
+        for u in d.ai_uses:
+            lines.append(
+                f"    AI use:   {_safe(u.tool)} ({u.stage}){': ' + _safe(u.note) if u.note else ''}"
+            )
+        if d.note:
+            lines.append(f"    note:     {_safe(d.note)}")
+    for f in w.files:
+        i = f.info
+        size = f"{i.width}x{i.height}" if i.width else "?"
+        lines.append(f"  file:       [{i.role}] {_safe(i.original_name)}  {i.media_type} {size}")
+        lines.append(f"    sha256:   {i.sha256}")
+        lines.append(f"    at:       {_safe(i.path)}{' (referenced)' if i.referenced else ''}")
+        md = f.metadata
+        for key in ("exif", "xmp", "iptc", "png_text"):
+            if md.get(key):
+                lines.append(f"    {key + ':':<9} {len(md[key])} entries")
+        for warning in md.get("warnings", []):
+            lines.append(f"    warning:  {_safe(str(warning))}")
+        for s in f.signals:
+            lines.append(f"    signal:   {s.source}: {_safe(s.tool or '')} {s.verdict or ''}")
+    lines.append("  history:")
+    for e in w.history:
+        lines.append(f"    {e.at:%Y-%m-%d %H:%M:%S}  {e.kind}")
+    out.write("\n".join(lines) + "\n")
+    return EXIT_OK
+
+
+def _cmd_edit(lib: Any, args: argparse.Namespace, out: TextIO) -> int:
+    from inkseal.library import works
+
+    result: dict[str, Any] = {"id": args.id}
+    if args.command == "tag":
+        result["added"] = works.add_tags(lib, args.id, args.tags)
+    elif args.command == "untag":
+        result["removed"] = works.remove_tags(lib, args.id, args.tags)
+    elif args.command == "rename":
+        works.rename(lib, args.id, args.title)
+        result["title"] = " ".join(args.title.split())
+    elif args.command == "declare":
+        uses = [works.AIUseInput(t, s, n) for t, s, n in args.ai_uses]
+        decl = works.declare(lib, args.id, args.cls, uses, args.note, args.by)
+        result["declaration"] = decl.to_json()
+    summary = works.get_work(lib, args.id)
+    result["class"] = summary.provenance_class
+    result["tags"] = list(summary.tags)
+    result["title"] = summary.title
+    if args.json:
+        _print_json(result, out)
+    else:
+        out.write(
+            f"#{args.id}  {_safe(summary.title)}  {summary.provenance_class}"
+            + (f"  [{', '.join(summary.tags)}]" if summary.tags else "")
+            + "\n"
+        )
+    return EXIT_OK
+
+
+def run(argv: Sequence[str], out: TextIO | None = None, err: TextIO | None = None) -> int:
+    """Run one command; returns the exit status."""
+    out = out or sys.stdout
+    err = err or sys.stderr
+    parser = build_parser()
+    try:
+        args = parser.parse_args(list(argv))
+    except UsageError as exc:
+        err.write(f"{exc}\n")
+        return EXIT_USAGE
+    except SystemExit as exc:  # --help and --version
+        return int(exc.code or 0)
+    if not args.command:
+        err.write("inkseal: a command is needed (see --help)\n")
+        return EXIT_USAGE
+    args.json = getattr(args, "json", False)
+    from inkseal.library.errors import InksealError, InvalidInput
+    from inkseal.library.library import open_library
+
+    try:
+        with open_library(getattr(args, "library", None)) as lib:
+            if args.command == "import":
+                return _cmd_import(lib, args, out, err)
+            if args.command == "list":
+                return _cmd_list(lib, args, out)
+            if args.command == "show":
+                return _cmd_show(lib, args, out)
+            return _cmd_edit(lib, args, out)
+    except InvalidInput as exc:
+        err.write(f"inkseal: {exc}\n")
+        return EXIT_USAGE
+    except InksealError as exc:
+        err.write(f"inkseal: {exc}\n")
+        return EXIT_FAILED
+    except KeyboardInterrupt:
+        err.write("inkseal: interrupted\n")
+        return EXIT_FAILED
+    except Exception as exc:  # never a traceback for the user; say what broke
+        err.write(
+            f"inkseal: unexpected error: {type(exc).__name__}: {' '.join(str(exc).split())}\n"
+        )
+        return EXIT_FAILED

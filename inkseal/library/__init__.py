@@ -1,0 +1,1 @@
+"""Inkseal library layer."""

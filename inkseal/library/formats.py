@@ -1,0 +1,82 @@
+"""Deciding a file's format from its first bytes, never from its name."""
+
+from __future__ import annotations
+
+import struct
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Format:
+    name: str  # JPEG, PNG, WEBP, GIF, TIFF, BMP, HEIF, AVIF
+    media_type: str
+    extension: str  # used for the stored copy, without a dot
+    animated: bool = False
+
+
+_HEIF_BRANDS = {b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"mif1", b"msf1", b"mif2"}
+_AVIF_BRANDS = {b"avif", b"avis"}
+
+
+def _png_is_animated(data: bytes) -> bool:
+    # An APNG declares acTL before its first IDAT.
+    pos = 8
+    while pos + 8 <= len(data):
+        length, ctype = struct.unpack(">I4s", data[pos : pos + 8])
+        if ctype == b"acTL":
+            return True
+        if ctype in (b"IDAT", b"IEND"):
+            return False
+        pos += 12 + length
+    return False
+
+
+def _isobmff_format(data: bytes) -> Format | None:
+    if len(data) < 16 or data[4:8] != b"ftyp":
+        return None
+    size = struct.unpack(">I", data[:4])[0]
+    if size < 16 or size > 4096:
+        return None
+    major = data[8:12]
+    compatible = {data[i : i + 4] for i in range(16, min(size, len(data)) - 3, 4)}
+    brands = {major} | compatible
+    if major in _AVIF_BRANDS or (
+        brands & _AVIF_BRANDS and not brands & _HEIF_BRANDS - {b"mif1", b"msf1"}
+    ):
+        return Format("AVIF", "image/avif", "avif", animated=b"avis" in brands)
+    if brands & _HEIF_BRANDS:
+        is_heic = bool(brands & {b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx"})
+        return Format(
+            "HEIF",
+            "image/heic" if is_heic else "image/heif",
+            "heic" if is_heic else "heif",
+            animated=bool(brands & {b"msf1", b"hevc", b"hevx"}),
+        )
+    return None
+
+
+def sniff(data: bytes) -> Format | None:
+    """The image format of `data`, or None when it is not one Inkseal imports."""
+    if data.startswith(b"\xff\xd8\xff"):
+        return Format("JPEG", "image/jpeg", "jpg")
+    if data.startswith(b"\x89PNG\r\n\x1a\n"):
+        if _png_is_animated(data):
+            return Format("PNG", "image/apng", "png", animated=True)
+        return Format("PNG", "image/png", "png")
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        animated = data[12:16] == b"VP8X" and len(data) > 20 and bool(data[20] & 0x02)
+        return Format("WEBP", "image/webp", "webp", animated=animated)
+    if data[:6] in (b"GIF87a", b"GIF89a"):
+        return Format("GIF", "image/gif", "gif")
+    if data[:4] in (b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+"):
+        return Format("TIFF", "image/tiff", "tif")
+    if data[:2] == b"BM" and len(data) >= 26:
+        return Format("BMP", "image/bmp", "bmp")
+    return _isobmff_format(data)
+
+
+def camera_raw_kind(data: bytes) -> str | None:
+    """'CR2' etc. when TIFF-shaped bytes are really a camera raw file Pillow cannot develop."""
+    if data[:4] == b"II*\x00" and data[8:10] == b"CR":
+        return "Canon CR2"
+    return None

@@ -1,0 +1,420 @@
+"""The import pipeline: files and folders in, works with stored, hashed, described files out.
+
+Work is split in two:
+- worker threads read each file once, hash it, decide its format from its bytes, read its
+  metadata, decode it at reduced size for the thumbnail and stage a copy for the store
+  (Pillow and hashlib release the GIL, so two threads keep two cores busy);
+- the calling thread is the only writer: for each file, in the order the files were found,
+  one transaction adds the work, its file and an event, or nothing at all.
+
+A file that cannot be imported gets a one-line reason; the others go on.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import stat
+import threading
+import uuid
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+
+from inkseal.library.dto import ImportOutcome, ImportProgress, ImportReport
+from inkseal.library.events import append_event
+from inkseal.library.formats import Format, camera_raw_kind, sniff
+from inkseal.library.imaging import DecodeError, decode, open_image
+from inkseal.library.library import Library
+from inkseal.models.entities import Asset, FileRole, Work
+
+# Larger files are refused rather than read whole into memory.
+MAX_FILE_BYTES = 1 << 30
+
+SUPPORTED = "JPEG, PNG, WebP, GIF, TIFF, BMP, HEIC/HEIF or AVIF"
+
+# Operating-system clutter that is never artwork.
+JUNK_FILES = {
+    ".ds_store",
+    "thumbs.db",
+    "ehthumbs.db",
+    "ehthumbs_vista.db",
+    "desktop.ini",
+    ".directory",
+    "icon\r",
+}
+JUNK_DIRS = {
+    "__macosx",
+    "@eadir",
+    "$recycle.bin",
+    "system volume information",
+    ".spotlight-v100",
+    ".trashes",
+    ".fseventsd",
+}
+
+ProgressCallback = Callable[[ImportProgress], None]
+
+
+class CancelToken:
+    """Set from any thread to stop an import after the files already under way."""
+
+    def __init__(self) -> None:
+        self._event = threading.Event()
+
+    def cancel(self) -> None:
+        self._event.set()
+
+    @property
+    def cancelled(self) -> bool:
+        return self._event.is_set()
+
+
+def _is_skipped(name: str) -> bool:
+    return name.startswith(".") or name.lower() in JUNK_FILES or name.startswith("._")
+
+
+def collect_files(
+    paths: Iterable[str | os.PathLike[str]],
+) -> tuple[list[Path], list[ImportOutcome]]:
+    """Expand files and folders (recursively) into the files to import, in a stable order.
+
+    Hidden files and OS clutter inside folders are skipped; symbolic links to folders are
+    not followed (no loops). Paths that do not exist come back as failed outcomes.
+    """
+    found: list[Path] = []
+    problems: list[ImportOutcome] = []
+    seen: set[Path] = set()
+
+    def add(p: Path) -> None:
+        key = Path(os.path.abspath(p))
+        if key not in seen:
+            seen.add(key)
+            found.append(key)
+
+    for raw in paths:
+        p = Path(raw)
+        if not os.path.lexists(p):
+            problems.append(_failed(p, "no such file or folder"))
+            continue
+        if p.is_dir():
+            for f in _walk(p, problems):
+                add(f)
+        else:
+            add(p)
+    return found, problems
+
+
+def _walk(top: Path, problems: list[ImportOutcome]) -> Iterator[Path]:
+    def onerror(err: OSError) -> None:
+        where = Path(err.filename) if err.filename else top
+        problems.append(_failed(where, f"folder cannot be read: {err.strerror or err}"))
+
+    for dirpath, dirnames, filenames in os.walk(top, onerror=onerror, followlinks=False):
+        dirnames[:] = sorted(
+            d for d in dirnames if not d.startswith(".") and d.lower() not in JUNK_DIRS
+        )
+        for name in sorted(filenames):
+            if not _is_skipped(name):
+                yield Path(dirpath) / name
+
+
+def _failed(path: Path, reason: str, sha256: str | None = None) -> ImportOutcome:
+    return ImportOutcome(path=str(path), status="failed", sha256=sha256, reason=reason)
+
+
+@dataclass(frozen=True)
+class _Prepared:
+    """A file read, hashed and described by a worker, waiting to be committed."""
+
+    path: Path
+    sha256: str
+    size: int
+    fmt: Format
+    mtime: datetime
+    width: int
+    height: int
+    frames: int
+    metadata: dict[str, Any]
+    thumb_rel: str
+    staged: Path | None  # the copy waiting in store/tmp, None in reference mode
+    warnings: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class _Duplicate:
+    path: Path
+    sha256: str
+    work_id: int
+
+
+_Result = _Prepared | _Duplicate | ImportOutcome
+
+
+def _one_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split())[:300] or type(exc).__name__
+
+
+def _os_reason(exc: OSError) -> str:
+    if isinstance(exc, PermissionError):
+        return "cannot be read: permission denied"
+    if isinstance(exc, IsADirectoryError):
+        return "is a folder, not a file"
+    return f"cannot be read: {exc.strerror or _one_line(exc)}"
+
+
+def _store_rel(sha: str, ext: str) -> str:
+    return f"store/{sha[:2]}/{sha[2:4]}/{sha}.{ext}"
+
+
+def _thumb_rel(sha: str, ext: str) -> str:
+    return f"thumbs/{sha[:2]}/{sha}.{ext}"
+
+
+def _write_atomically(target: Path, data: bytes, tmp_dir: Path) -> None:
+    tmp = tmp_dir / f"{uuid.uuid4().hex}.part"
+    with open(tmp, "wb") as fh:
+        fh.write(data)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(tmp, target)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def _find_work_by_sha(lib: Library, sha: str) -> int | None:
+    with lib.read() as s:
+        return s.execute(select(Asset.work_id).where(Asset.sha256 == sha).limit(1)).scalar()
+
+
+def _metadata_for(data: bytes, fmt: Format, img: Any) -> dict[str, Any]:
+    try:
+        from inkseal.library.metadata import extract_metadata
+
+        found: dict[str, Any] = extract_metadata(data, fmt.name, img)
+        return found
+    except Exception as exc:  # untrusted input: a reader bug must not lose the file
+        return {"warnings": [f"metadata could not be read: {_one_line(exc)}"]}
+
+
+def _prepare(lib: Library, path: Path, reference: bool, cancel: CancelToken) -> _Result:
+    if cancel.cancelled:
+        return _failed(path, "cancelled")
+    try:
+        st = os.stat(path)
+        if stat.S_ISDIR(st.st_mode):
+            return _failed(path, "is a folder, not a file")
+        if not stat.S_ISREG(st.st_mode):
+            return _failed(path, "not a regular file")
+        if st.st_size == 0:
+            return _failed(path, "the file is empty (0 bytes)")
+        if st.st_size > MAX_FILE_BYTES:
+            return _failed(path, f"too large ({st.st_size / 2**30:.1f} GiB; the limit is 1 GiB)")
+        with open(path, "rb") as fh:
+            data = fh.read(MAX_FILE_BYTES + 1)
+    except OSError as exc:
+        return _failed(path, _os_reason(exc))
+
+    sha = hashlib.sha256(data).hexdigest()
+    fmt = sniff(data)
+    if fmt is None:
+        return _failed(path, f"not a supported image: the content is not {SUPPORTED}", sha)
+    raw = camera_raw_kind(data)
+    if raw:
+        return _failed(path, f"camera raw files ({raw}) are not supported; import an export", sha)
+    existing = _find_work_by_sha(lib, sha)
+    if existing is not None:
+        return _Duplicate(path, sha, existing)
+
+    try:
+        img = open_image(data)
+        metadata = _metadata_for(data, fmt, img)
+        decoded = decode(img)
+    except DecodeError as exc:
+        return _failed(path, str(exc), sha)
+    except Exception as exc:  # a decoder bug on hostile input: report, never crash
+        return _failed(path, f"the image cannot be read: {_one_line(exc)}", sha)
+
+    problems = tuple(metadata.get("warnings", ())) + decoded.warnings
+    if decoded.orientation != 1:
+        metadata["orientation"] = decoded.orientation
+    metadata["format"] = fmt.name
+    thumb_rel = _thumb_rel(sha, decoded.thumbnail_ext)
+    staged: Path | None = None
+    try:
+        _write_atomically(lib.root / thumb_rel, decoded.thumbnail, lib.tmp_dir)
+        if not reference:
+            staged = lib.tmp_dir / f"{uuid.uuid4().hex}.part"
+            with open(staged, "wb") as fh:
+                fh.write(data)
+    except OSError as exc:
+        if staged is not None:
+            staged.unlink(missing_ok=True)
+        return _failed(path, f"could not be saved into the library: {exc.strerror or exc}", sha)
+    return _Prepared(
+        path=path,
+        sha256=sha,
+        size=len(data),
+        fmt=fmt,
+        mtime=datetime.fromtimestamp(st.st_mtime, UTC),
+        width=decoded.width,
+        height=decoded.height,
+        frames=decoded.frames,
+        metadata=metadata,
+        thumb_rel=thumb_rel,
+        staged=staged,
+        warnings=problems,
+    )
+
+
+def _title_for(path: Path) -> str:
+    title = path.stem.strip() or path.name
+    return title[:500]
+
+
+def _commit(lib: Library, p: _Prepared, reference: bool) -> ImportOutcome:
+    """Store the file and record its work in one transaction, or leave no trace."""
+    placed: Path | None = None
+    try:
+        with lib.write.begin() as s:
+            existing = s.execute(
+                select(Asset.work_id).where(Asset.sha256 == p.sha256).limit(1)
+            ).scalar()
+            if existing is not None:
+                return ImportOutcome(str(p.path), "duplicate", existing, p.sha256)
+            stored_rel: str | None = None
+            if p.staged is not None:
+                stored_rel = _store_rel(p.sha256, p.fmt.extension)
+                final = lib.root / stored_rel
+                final.parent.mkdir(parents=True, exist_ok=True)
+                if final.exists():
+                    # Left by an interrupted earlier import: same name, so same content.
+                    p.staged.unlink(missing_ok=True)
+                else:
+                    os.chmod(p.staged, 0o444)  # the store's copies are never modified
+                    os.replace(p.staged, final)
+                    placed = final
+            work = Work(title=_title_for(p.path), title_from_filename=True)
+            asset = Asset(
+                role=FileRole.PRIMARY.value,
+                position=0,
+                sha256=p.sha256,
+                size=p.size,
+                media_type=p.fmt.media_type,
+                width=p.width,
+                height=p.height,
+                frames=p.frames,
+                stored_path=stored_rel,
+                referenced_path=str(p.path.resolve()) if reference else None,
+                original_name=p.path.name,
+                original_path=str(p.path),
+                file_modified_at=p.mtime,
+                thumb_path=p.thumb_rel,
+                metadata_json=json.dumps(p.metadata, ensure_ascii=False),
+            )
+            work.files.append(asset)
+            s.add(work)
+            s.flush()
+            append_event(
+                s,
+                "work.imported",
+                work.id,
+                {
+                    "title": work.title,
+                    "file": {
+                        "sha256": p.sha256,
+                        "name": p.path.name,
+                        "size": p.size,
+                        "media_type": p.fmt.media_type,
+                        "role": FileRole.PRIMARY.value,
+                        "location": "reference" if reference else "store",
+                    },
+                },
+            )
+            work_id = work.id
+    except Exception as exc:
+        if placed is not None:
+            placed.unlink(missing_ok=True)
+        return _failed(p.path, f"could not be recorded in the library: {_one_line(exc)}", p.sha256)
+    finally:
+        if p.staged is not None:
+            p.staged.unlink(missing_ok=True)
+    return ImportOutcome(str(p.path), "added", work_id, p.sha256, None, p.warnings)
+
+
+def _discard(result: _Result) -> None:
+    if isinstance(result, _Prepared) and result.staged is not None:
+        result.staged.unlink(missing_ok=True)
+
+
+def import_paths(
+    lib: Library,
+    paths: Iterable[str | os.PathLike[str]],
+    *,
+    reference: bool = False,
+    progress: ProgressCallback | None = None,
+    cancel: CancelToken | None = None,
+    workers: int | None = None,
+) -> ImportReport:
+    """Import files and folders into `lib`. See the module docstring.
+
+    `progress` is called from the calling thread after each file. When `cancel` is set the
+    files already committed stay (each is complete); the rest are not touched.
+    """
+    cancel = cancel or CancelToken()
+    files, outcomes = collect_files(paths)
+    total = len(files) + len(outcomes)
+    done = len(outcomes)
+    if progress and outcomes:
+        progress(ImportProgress(done, total, None))
+    n_workers = max(1, workers or min(8, os.cpu_count() or 2))
+    window = n_workers * 2
+    pending: deque[Future[_Result]] = deque()
+    todo = iter(files)
+    cancelled = False
+    with ThreadPoolExecutor(max_workers=n_workers, thread_name_prefix="inkseal-import") as pool:
+        try:
+            while True:
+                while not cancel.cancelled and len(pending) < window:
+                    nxt = next(todo, None)
+                    if nxt is None:
+                        break
+                    pending.append(pool.submit(_prepare, lib, nxt, reference, cancel))
+                if not pending:
+                    break
+                if cancel.cancelled:
+                    cancelled = True
+                    break
+                result = pending.popleft().result()
+                if isinstance(result, _Prepared):
+                    outcome = _commit(lib, result, reference)
+                elif isinstance(result, _Duplicate):
+                    outcome = ImportOutcome(
+                        str(result.path), "duplicate", result.work_id, result.sha256
+                    )
+                else:
+                    outcome = result
+                outcomes.append(outcome)
+                done += 1
+                if progress:
+                    progress(ImportProgress(done, total, outcome.path))
+            cancelled = cancelled or cancel.cancelled
+        finally:
+            # Whatever is still under way is dropped with its staged copy.
+            for fut in pending:
+                fut.cancel()
+            for fut in pending:
+                if not fut.cancelled():
+                    # Workers return their failures; they do not raise.
+                    with contextlib.suppress(Exception):
+                        _discard(fut.result())
+    return ImportReport(tuple(outcomes), cancelled=cancelled, total=total)

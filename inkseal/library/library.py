@@ -1,0 +1,116 @@
+"""Opening a library: a folder holding the catalogue, the file store and thumbnails."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sqlite3
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sqlalchemy import Engine
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session, sessionmaker
+
+from inkseal.library.errors import LibraryError
+from inkseal.models import db
+
+APP_NAME = "Inkseal"
+ENV_VAR = "INKSEAL_LIBRARY"
+DB_NAME = "library.sqlite"
+
+
+def default_library_dir() -> Path:
+    """The library used when none is named: appdirs' user data folder for Inkseal."""
+    import appdirs
+
+    return Path(appdirs.user_data_dir(APP_NAME, appauthor=False)) / "Library"
+
+
+def resolve_library_dir(explicit: str | os.PathLike[str] | None = None) -> Path:
+    """`--library DIR` first, then $INKSEAL_LIBRARY, then the default location."""
+    if explicit:
+        return Path(explicit).expanduser().absolute()
+    env = os.environ.get(ENV_VAR)
+    if env:
+        return Path(env).expanduser().absolute()
+    return default_library_dir()
+
+
+@dataclass
+class Library:
+    """An open library. Pass it (or its parts) to the services; close it when done."""
+
+    root: Path
+    engine: Engine
+    # Sessions for reading. Use `with lib.read() as s:`.
+    read: sessionmaker[Session] = field(repr=False)
+    # Sessions for changes: one transaction per user action, `with lib.write.begin() as s:`.
+    write: sessionmaker[Session] = field(repr=False)
+
+    @property
+    def db_path(self) -> Path:
+        return self.root / DB_NAME
+
+    @property
+    def store_dir(self) -> Path:
+        return self.root / "store"
+
+    @property
+    def thumbs_dir(self) -> Path:
+        return self.root / "thumbs"
+
+    @property
+    def tmp_dir(self) -> Path:
+        return self.root / "store" / "tmp"
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def __enter__(self) -> Library:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def open_library(path: str | os.PathLike[str] | None = None) -> Library:
+    """Open the library at `path` (see resolve_library_dir), creating it when missing.
+
+    The catalogue is migrated to the newest schema (with a backup first when it holds data).
+    Raises LibraryError with a readable message when the folder cannot be used.
+    """
+    root = resolve_library_dir(path)
+    try:
+        if root.exists() and not root.is_dir():
+            raise LibraryError(f"{root} is a file, not a library folder")
+        root.mkdir(parents=True, exist_ok=True)
+        for sub in ("store", "thumbs", "store/tmp"):
+            (root / sub).mkdir(exist_ok=True)
+    except OSError as exc:
+        raise LibraryError(f"cannot create the library folder {root}: {exc.strerror}") from exc
+    engine = db.make_engine(root / DB_NAME)
+    try:
+        db.migrate(engine, root / DB_NAME)
+    except (OperationalError, sqlite3.DatabaseError) as exc:
+        engine.dispose()
+        raise LibraryError(
+            f"cannot open the catalogue in {root}: {exc.orig if hasattr(exc, 'orig') else exc}"
+        ) from exc
+    except RuntimeError as exc:
+        engine.dispose()
+        raise LibraryError(str(exc)) from exc
+    _clean_tmp(root / "store" / "tmp")
+    return Library(
+        root=root,
+        engine=engine,
+        read=db.make_sessionmaker(engine),
+        write=db.make_sessionmaker(engine, write=True),
+    )
+
+
+def _clean_tmp(tmp: Path) -> None:
+    # Files left half-copied by an interrupted import are never referenced: drop them.
+    for leftover in tmp.glob("*.part"):
+        with contextlib.suppress(OSError):
+            leftover.unlink()

@@ -1,0 +1,378 @@
+"""Reading and editing works. Each function is one user action: one transaction, one event."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Select, exists, func, or_, select
+from sqlalchemy.orm import Session, selectinload
+
+from inkseal.library.dto import (
+    AIUseInfo,
+    DeclarationInfo,
+    EventInfo,
+    FileDetail,
+    FileInfo,
+    SignalInfo,
+    WorkDetail,
+    WorkSummary,
+)
+from inkseal.library.errors import InvalidInput, NotFound
+from inkseal.library.events import append_event
+from inkseal.library.library import Library
+from inkseal.models.entities import (
+    AIStage,
+    AIUse,
+    Asset,
+    Declaration,
+    Event,
+    ProvenanceClass,
+    Signal,
+    Tag,
+    Work,
+    work_tags,
+)
+
+MAX_TITLE = 500
+MAX_TAG = 200
+
+
+@dataclass(frozen=True)
+class AIUseInput:
+    tool: str
+    stage: str
+    note: str | None = None
+
+
+def _file_info(lib: Library, a: Asset) -> FileInfo:
+    if a.stored_path is not None:
+        path, referenced = str(lib.root / a.stored_path), False
+    else:
+        path, referenced = a.referenced_path or "", True
+    return FileInfo(
+        id=a.id,
+        work_id=a.work_id,
+        role=a.role,
+        sha256=a.sha256,
+        size=a.size,
+        media_type=a.media_type,
+        width=a.width,
+        height=a.height,
+        frames=a.frames,
+        original_name=a.original_name,
+        path=path,
+        referenced=referenced,
+        thumb_path=str(lib.root / a.thumb_path) if a.thumb_path else None,
+        imported_at=a.imported_at,
+    )
+
+
+def _declaration_info(d: Declaration) -> DeclarationInfo:
+    return DeclarationInfo(
+        id=d.id,
+        provenance_class=d.provenance_class,
+        ai_uses=tuple(AIUseInfo(u.tool, u.stage, u.note) for u in d.ai_uses),
+        note=d.note,
+        declared_by=d.declared_by,
+        declared_at=d.declared_at,
+    )
+
+
+def _signal_info(s: Signal) -> SignalInfo:
+    return SignalInfo(
+        id=s.id,
+        file_id=s.asset_id,
+        source=s.source,
+        tool=s.tool,
+        tool_version=s.tool_version,
+        model=s.model,
+        prompt=s.prompt,
+        verdict=s.verdict,
+        excerpt=s.excerpt,
+    )
+
+
+def _filtered(
+    stmt: Select[Any],
+    provenance_class: str | None,
+    tag: str | None,
+    search: str | None,
+) -> Select[Any]:
+    if provenance_class:
+        stmt = stmt.where(Work.provenance_class == provenance_class)
+    if tag:
+        stmt = stmt.where(
+            exists()
+            .where(work_tags.c.work_id == Work.id)
+            .where(work_tags.c.tag_id == Tag.id)
+            .where(Tag.name == tag)
+        )
+    if search:
+        needle = f"%{_escape_like(search)}%"
+        stmt = stmt.where(
+            or_(
+                Work.title.ilike(needle, escape="\\"),
+                Work.description.ilike(needle, escape="\\"),
+                Work.creator.ilike(needle, escape="\\"),
+                exists()
+                .where(work_tags.c.work_id == Work.id)
+                .where(work_tags.c.tag_id == Tag.id)
+                .where(Tag.name.ilike(needle, escape="\\")),
+                exists()
+                .where(Asset.work_id == Work.id)
+                .where(
+                    or_(
+                        Asset.original_name.ilike(needle, escape="\\"),
+                        Asset.metadata_json.ilike(needle, escape="\\"),
+                    )
+                ),
+            )
+        )
+    return stmt
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def list_works(
+    lib: Library,
+    *,
+    provenance_class: str | None = None,
+    tag: str | None = None,
+    search: str | None = None,
+    limit: int | None = None,
+) -> list[WorkSummary]:
+    """Works matching every given filter, newest first."""
+    if provenance_class is not None:
+        _check_class(provenance_class, allow_undeclared=True)
+    stmt = _filtered(select(Work), provenance_class, tag, search)
+    stmt = stmt.order_by(Work.created_at.desc(), Work.id.desc()).options(
+        selectinload(Work.tags), selectinload(Work.files)
+    )
+    if limit is not None:
+        stmt = stmt.limit(limit)
+    with lib.read() as s:
+        works: Sequence[Work] = s.scalars(stmt).all()
+        return [
+            WorkSummary(
+                id=w.id,
+                title=w.title,
+                provenance_class=w.provenance_class,
+                needs_review=w.needs_review,
+                tags=tuple(sorted((t.name for t in w.tags), key=str.lower)),
+                files=tuple(_file_info(lib, a) for a in w.files),
+                created_at=w.created_at,
+            )
+            for w in works
+        ]
+
+
+def count_works(lib: Library) -> dict[str, int]:
+    """How many works there are in each class, and in all."""
+    with lib.read() as s:
+        rows = s.execute(
+            select(Work.provenance_class, func.count()).group_by(Work.provenance_class)
+        ).all()
+    counts = {c.value: 0 for c in ProvenanceClass}
+    for cls, n in rows:
+        counts[cls] = n
+    counts["all"] = sum(n for _, n in rows)
+    return counts
+
+
+def _get(s: Session, work_id: int) -> Work:
+    work = s.get(Work, work_id)
+    if work is None:
+        raise NotFound(f"no work with id {work_id}")
+    return work
+
+
+def get_work(lib: Library, work_id: int) -> WorkDetail:
+    """One work with its files, metadata, declarations, signals and history."""
+    with lib.read() as s:
+        w = s.execute(
+            select(Work)
+            .where(Work.id == work_id)
+            .options(
+                selectinload(Work.tags),
+                selectinload(Work.collections),
+                selectinload(Work.files).selectinload(Asset.signals),
+                selectinload(Work.declarations).selectinload(Declaration.ai_uses),
+            )
+        ).scalar_one_or_none()
+        if w is None:
+            raise NotFound(f"no work with id {work_id}")
+        events = s.execute(
+            select(Event).where(Event.work_id == work_id).order_by(Event.id)
+        ).scalars()
+        history = tuple(
+            EventInfo(e.id, e.kind, e.at, json.loads(e.payload_json), e.hash) for e in events
+        )
+        declarations = tuple(_declaration_info(d) for d in w.declarations)
+        files = tuple(
+            FileDetail(
+                info=_file_info(lib, a),
+                metadata=_load_json(a.metadata_json),
+                signals=tuple(_signal_info(sig) for sig in a.signals),
+            )
+            for a in w.files
+        )
+        return WorkDetail(
+            id=w.id,
+            title=w.title,
+            creator=w.creator,
+            creation_date=w.creation_date,
+            medium=w.medium,
+            description=w.description,
+            provenance_class=w.provenance_class,
+            do_not_train=w.do_not_train,
+            needs_review=w.needs_review,
+            review_reason=w.review_reason,
+            tags=tuple(sorted((t.name for t in w.tags), key=str.lower)),
+            collections=tuple(sorted(c.name for c in w.collections)),
+            files=files,
+            declaration=declarations[-1] if declarations else None,
+            declarations=declarations,
+            history=history,
+            created_at=w.created_at,
+            updated_at=w.updated_at,
+        )
+
+
+def _load_json(text: str) -> dict[str, Any]:
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
+def rename(lib: Library, work_id: int, title: str) -> None:
+    title = " ".join(title.split())
+    if not title:
+        raise InvalidInput("a title cannot be empty")
+    if len(title) > MAX_TITLE:
+        raise InvalidInput(f"a title can be at most {MAX_TITLE} characters")
+    with lib.write.begin() as s:
+        work = _get(s, work_id)
+        old = work.title
+        if old == title and not work.title_from_filename:
+            return
+        work.title = title
+        work.title_from_filename = False
+        append_event(s, "work.renamed", work_id, {"from": old, "to": title})
+
+
+def _clean_tags(tags: Iterable[str]) -> list[str]:
+    out: list[str] = []
+    seen: set[str] = set()
+    for raw in tags:
+        name = " ".join(raw.split())
+        if not name:
+            raise InvalidInput("a tag cannot be empty")
+        if len(name) > MAX_TAG:
+            raise InvalidInput(f"a tag can be at most {MAX_TAG} characters")
+        if name.lower() not in seen:
+            seen.add(name.lower())
+            out.append(name)
+    return out
+
+
+def add_tags(lib: Library, work_id: int, tags: Sequence[str]) -> list[str]:
+    """Tag a work; returns the tags that were new to it."""
+    names = _clean_tags(tags)
+    with lib.write.begin() as s:
+        work = _get(s, work_id)
+        have = {t.name.lower() for t in work.tags}
+        added: list[str] = []
+        for name in names:
+            if name.lower() in have:
+                continue
+            tag = s.execute(select(Tag).where(Tag.name == name)).scalar_one_or_none()
+            if tag is None:
+                tag = Tag(name=name)
+                s.add(tag)
+            work.tags.append(tag)
+            added.append(tag.name)
+        if added:
+            append_event(s, "work.tagged", work_id, {"tags": added})
+        return added
+
+
+def remove_tags(lib: Library, work_id: int, tags: Sequence[str]) -> list[str]:
+    """Untag a work; returns the tags that were removed."""
+    wanted = {n.lower() for n in _clean_tags(tags)}
+    with lib.write.begin() as s:
+        work = _get(s, work_id)
+        removed = [t for t in work.tags if t.name.lower() in wanted]
+        for t in removed:
+            work.tags.remove(t)
+        names = [t.name for t in removed]
+        if names:
+            append_event(s, "work.untagged", work_id, {"tags": names})
+        return names
+
+
+def _check_class(value: str, *, allow_undeclared: bool = False) -> None:
+    valid = [
+        c.value for c in ProvenanceClass if allow_undeclared or c != ProvenanceClass.UNDECLARED
+    ]
+    if value not in valid:
+        raise InvalidInput(f"unknown class {value!r}; choose one of {', '.join(valid)}")
+
+
+def declare(
+    lib: Library,
+    work_id: int,
+    provenance_class: str,
+    ai_uses: Sequence[AIUseInput] = (),
+    note: str | None = None,
+    declared_by: str | None = None,
+) -> DeclarationInfo:
+    """Record what the artist declares about a work. Earlier declarations stay."""
+    _check_class(provenance_class)
+    stages = {s.value for s in AIStage}
+    for use in ai_uses:
+        if not use.tool.strip():
+            raise InvalidInput("an AI use needs the tool's name")
+        if use.stage not in stages:
+            raise InvalidInput(
+                f"unknown AI-use stage {use.stage!r}; choose one of {', '.join(sorted(stages))}"
+            )
+    if provenance_class == ProvenanceClass.HUMAN_MADE and ai_uses:
+        raise InvalidInput(
+            "human-made means no generative AI was used; declare ai-assisted to list AI uses"
+        )
+    with lib.write.begin() as s:
+        work = _get(s, work_id)
+        decl = Declaration(
+            provenance_class=provenance_class,
+            note=note.strip() if note and note.strip() else None,
+            declared_by=declared_by,
+            ai_uses=[
+                AIUse(position=i, tool=u.tool.strip(), stage=u.stage, note=u.note or None)
+                for i, u in enumerate(ai_uses)
+            ],
+        )
+        work.declarations.append(decl)
+        previous = work.provenance_class
+        work.provenance_class = provenance_class
+        s.flush()
+        info = _declaration_info(decl)
+        append_event(
+            s,
+            "work.declared",
+            work_id,
+            {
+                "class": provenance_class,
+                "previous_class": previous,
+                "ai_uses": [u.to_json() for u in info.ai_uses],
+                "note": info.note,
+                "declared_by": declared_by,
+            },
+        )
+        return info

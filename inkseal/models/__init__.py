@@ -1,0 +1,1 @@
+"""Inkseal models layer."""

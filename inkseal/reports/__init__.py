@@ -1,0 +1,1 @@
+"""Inkseal reports layer."""

@@ -1,0 +1,1 @@
+"""Inkseal ui layer."""
