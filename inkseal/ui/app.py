@@ -1,0 +1,35 @@
+"""Starting the GUI."""
+
+from __future__ import annotations
+
+import sys
+
+from inkseal import __version__
+
+
+def run_gui(library: str | None = None) -> int:
+    from PySide6.QtWidgets import QApplication, QMessageBox
+
+    from inkseal.library.errors import InksealError
+    from inkseal.library.library import open_library
+    from inkseal.ui.context import AppContext
+    from inkseal.ui.main_window import MainWindow
+
+    existing = QApplication.instance()
+    app = existing if isinstance(existing, QApplication) else QApplication(sys.argv)
+    app.setApplicationName("Inkseal")
+    app.setOrganizationName("Inkseal")
+    app.setApplicationVersion(__version__)
+    app.setDesktopFileName("inkseal")
+    try:
+        lib = open_library(library)
+    except InksealError as exc:
+        QMessageBox.critical(None, "Inkseal cannot open the library", str(exc))
+        return 1
+    ctx = AppContext(lib)
+    window = MainWindow(ctx)
+    window.show()
+    try:
+        return app.exec()
+    finally:
+        ctx.shutdown()

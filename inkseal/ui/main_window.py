@@ -1,0 +1,376 @@
+"""The main window: sidebar of classes, thumbnail grid, inspector, background import."""
+
+from __future__ import annotations
+
+import html
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QSize, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QDragEnterEvent, QDropEvent, QKeySequence
+from PySide6.QtWidgets import (
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListView,
+    QListWidget,
+    QListWidgetItem,
+    QMainWindow,
+    QMessageBox,
+    QProgressBar,
+    QPushButton,
+    QSlider,
+    QSplitter,
+    QTextBrowser,
+    QVBoxLayout,
+    QWidget,
+)
+
+from inkseal.library.dto import ImportProgress, ImportReport, WorkSummary
+from inkseal.library.importer import CancelToken, import_paths
+from inkseal.library.works import count_works, get_work, list_works
+from inkseal.ui.context import AppContext
+from inkseal.ui.grid.delegate import CLASS_STYLE, CardDelegate
+from inkseal.ui.grid.model import WorksModel
+from inkseal.ui.tasks import run_task
+
+FILTERS: list[tuple[str, str | None]] = [
+    ("All works", None),
+    ("Human-made", "human-made"),
+    ("AI-assisted", "ai-assisted"),
+    ("AI-generated", "ai-generated"),
+    ("Undeclared", "undeclared"),
+]
+
+
+class MainWindow(QMainWindow):
+    import_finished = Signal(object)  # ImportReport, for tests and the summary
+
+    def __init__(self, ctx: AppContext) -> None:
+        super().__init__()
+        self.ctx = ctx
+        self.setWindowTitle(f"Inkseal — {ctx.library.root}")
+        self.setAcceptDrops(True)
+        self.resize(1200, 760)
+        self._cancel: CancelToken | None = None
+        self._importing = False
+        self._filter_class: str | None = None
+
+        self.model = WorksModel(ctx.thumbs, self)
+        self.delegate = CardDelegate()
+
+        self.sidebar = QListWidget()
+        self.sidebar.setObjectName("sidebar")
+        self.sidebar.setMaximumWidth(220)
+        for label, cls in FILTERS:
+            item = QListWidgetItem(label)
+            item.setData(Qt.ItemDataRole.UserRole, cls)
+            self.sidebar.addItem(item)
+        self.sidebar.setCurrentRow(0)
+        self.sidebar.currentItemChanged.connect(self._on_filter_changed)
+
+        self.search = QLineEdit()
+        self.search.setPlaceholderText("Search titles, tags, file names and metadata…")
+        self.search.setClearButtonEnabled(True)
+        self._search_timer = QTimer(self)
+        self._search_timer.setSingleShot(True)
+        self._search_timer.setInterval(250)
+        self._search_timer.timeout.connect(self.refresh)
+        self.search.textChanged.connect(lambda _t: self._search_timer.start())
+
+        self.size_slider = QSlider(Qt.Orientation.Horizontal)
+        self.size_slider.setRange(96, 320)
+        self.size_slider.setValue(self.delegate.thumb_side)
+        self.size_slider.setMaximumWidth(160)
+        self.size_slider.setToolTip("Thumbnail size")
+        self.size_slider.valueChanged.connect(self._on_size_changed)
+
+        self.grid = QListView()
+        self.grid.setObjectName("grid")
+        self.grid.setViewMode(QListView.ViewMode.ListMode)
+        self.grid.setFlow(QListView.Flow.LeftToRight)
+        self.grid.setWrapping(True)
+        self.grid.setResizeMode(QListView.ResizeMode.Adjust)
+        self.grid.setLayoutMode(QListView.LayoutMode.Batched)
+        self.grid.setUniformItemSizes(True)
+        self.grid.setSelectionMode(QListView.SelectionMode.ExtendedSelection)
+        self.grid.setModel(self.model)
+        self.grid.setItemDelegate(self.delegate)
+        self.grid.setGridSize(self.delegate.card_size())
+        self.grid.selectionModel().selectionChanged.connect(self._on_selection)
+
+        self.inspector = QTextBrowser()
+        self.inspector.setObjectName("inspector")
+        self.inspector.setOpenLinks(False)
+        self.inspector.setOpenExternalLinks(False)
+        self.inspector.setMinimumWidth(280)
+
+        top = QHBoxLayout()
+        top.addWidget(self.search, 1)
+        top.addWidget(QLabel("Size"))
+        top.addWidget(self.size_slider)
+        centre = QWidget()
+        centre_layout = QVBoxLayout(centre)
+        centre_layout.setContentsMargins(0, 0, 0, 0)
+        centre_layout.addLayout(top)
+        centre_layout.addWidget(self.grid, 1)
+
+        splitter = QSplitter()
+        splitter.addWidget(self.sidebar)
+        splitter.addWidget(centre)
+        splitter.addWidget(self.inspector)
+        splitter.setStretchFactor(1, 1)
+        splitter.setSizes([180, 700, 320])
+        self.setCentralWidget(splitter)
+
+        self.status_label = QLabel()
+        self.progress = QProgressBar()
+        self.progress.setMaximumWidth(240)
+        self.progress.hide()
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.hide()
+        self.cancel_button.clicked.connect(self.cancel_import)
+        self.statusBar().addWidget(self.status_label, 1)
+        self.statusBar().addPermanentWidget(self.progress)
+        self.statusBar().addPermanentWidget(self.cancel_button)
+
+        self._refresh_timer = QTimer(self)
+        self._refresh_timer.setInterval(1500)  # during imports: refresh at most this often
+        self._refresh_timer.timeout.connect(self.refresh)
+
+        self._build_menus()
+        self.refresh()
+        self._show_inspector(None)
+
+    # Menus ------------------------------------------------------------------------------
+    def _build_menus(self) -> None:
+        file_menu = self.menuBar().addMenu("&File")
+        self.import_files_action = QAction("&Import Files…", self)
+        self.import_files_action.setShortcut(QKeySequence.StandardKey.Open)
+        self.import_files_action.triggered.connect(self._ask_import_files)
+        file_menu.addAction(self.import_files_action)
+        self.import_folder_action = QAction("Import &Folder…", self)
+        self.import_folder_action.setShortcut(QKeySequence("Ctrl+Shift+O"))
+        self.import_folder_action.triggered.connect(self._ask_import_folder)
+        file_menu.addAction(self.import_folder_action)
+        file_menu.addSeparator()
+        quit_action = QAction("&Quit", self)
+        quit_action.setShortcut(QKeySequence.StandardKey.Quit)
+        quit_action.triggered.connect(self.close)
+        file_menu.addAction(quit_action)
+
+        view_menu = self.menuBar().addMenu("&View")
+        find = QAction("&Find", self)
+        find.setShortcut(QKeySequence.StandardKey.Find)
+        find.triggered.connect(self._focus_search)
+        view_menu.addAction(find)
+
+    def _focus_search(self) -> None:
+        self.search.setFocus()
+        self.search.selectAll()
+
+    def _ask_import_files(self) -> None:
+        paths, _ = QFileDialog.getOpenFileNames(
+            self,
+            "Import images",
+            str(Path.home()),
+            "Images (*.jpg *.jpeg *.png *.webp *.gif *.tif *.tiff *.bmp *.heic *.heif *.avif);;"
+            "All files (*)",
+        )
+        if paths:
+            self.start_import(paths)
+
+    def _ask_import_folder(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Import a folder", str(Path.home()))
+        if folder:
+            self.start_import([folder])
+
+    # Listing ----------------------------------------------------------------------------
+    def refresh(self) -> None:
+        lib = self.ctx.library
+        selected = {w.id for w in self.selected_works()}
+        works = list_works(
+            lib, provenance_class=self._filter_class, search=self.search.text().strip() or None
+        )
+        self.model.set_works(works)
+        for wid in selected:
+            row = self.model.row_of(wid)
+            if row is not None:
+                self.grid.selectionModel().select(
+                    self.model.index(row),
+                    self.grid.selectionModel().SelectionFlag.Select,
+                )
+        counts = count_works(lib)
+        for i, (label, cls) in enumerate(FILTERS):
+            item = self.sidebar.item(i)
+            item.setText(f"{label}  ({counts['all' if cls is None else cls]})")
+        shown = len(works)
+        total = counts["all"]
+        self.status_label.setText(
+            f"{total} works" if shown == total else f"{shown} of {total} works shown"
+        )
+
+    def _on_filter_changed(self, current: QListWidgetItem | None, _prev: Any) -> None:
+        self._filter_class = current.data(Qt.ItemDataRole.UserRole) if current else None
+        self.refresh()
+
+    def _on_size_changed(self, value: int) -> None:
+        self.delegate.thumb_side = value
+        self.grid.setGridSize(self.delegate.card_size())
+        self.grid.doItemsLayout()
+
+    def selected_works(self) -> list[WorkSummary]:
+        rows = sorted(i.row() for i in self.grid.selectionModel().selectedIndexes())
+        return [w for r in rows if (w := self.model.work_at(r)) is not None]
+
+    def _on_selection(self, *_args: Any) -> None:
+        works = self.selected_works()
+        self._show_inspector(works[0].id if len(works) == 1 else None, len(works))
+
+    def _show_inspector(self, work_id: int | None, count: int = 0) -> None:
+        if work_id is None:
+            text = (
+                f"<p>{count} works selected.</p>"
+                if count > 1
+                else "<p>Select a work to see its record.</p>"
+                "<p>Drop image files or folders anywhere on this window to import them.</p>"
+            )
+            self.inspector.setHtml(text)
+            return
+        w = get_work(self.ctx.library, work_id)
+        e = html.escape  # everything shown comes from the library or from files: untrusted
+        label, colour = CLASS_STYLE.get(w.provenance_class, ("?", "#666"))
+        parts = [
+            f"<h2>{e(w.title)}</h2>",
+            f"<p><span style='background:{colour};color:white'>&nbsp;{e(label)}&nbsp;</span></p>",
+        ]
+        if w.declaration and w.declaration.ai_uses:
+            parts.append("<p><b>AI use</b><br>")
+            parts.append(
+                "<br>".join(
+                    f"{e(u.tool)} — {e(u.stage)}" + (f": {e(u.note)}" if u.note else "")
+                    for u in w.declaration.ai_uses
+                )
+            )
+            parts.append("</p>")
+        if w.tags:
+            parts.append(f"<p><b>Tags</b> {e(', '.join(w.tags))}</p>")
+        for f in w.files:
+            i = f.info
+            parts.append(
+                f"<p><b>{e(i.role.capitalize())}</b> {e(i.original_name)}<br>"
+                f"{e(i.media_type)}, {i.width}×{i.height}"
+                + (f", {i.frames} frames" if i.frames > 1 else "")
+                + f", {i.size / 1024:.0f} KiB<br>"
+                f"<small>SHA-256 {e(i.sha256)}</small></p>"
+            )
+            for warning in f.metadata.get("warnings", [])[:5]:
+                parts.append(f"<p style='color:#b26a00'>⚠ {e(str(warning))}</p>")
+        parts.append("<p><b>History</b><br>")
+        parts.append("<br>".join(f"{ev.at:%Y-%m-%d %H:%M} {e(ev.kind)}" for ev in w.history))
+        parts.append("</p>")
+        self.inspector.setHtml("".join(parts))
+
+    # Import -----------------------------------------------------------------------------
+    @property
+    def importing(self) -> bool:
+        return self._importing
+
+    def start_import(self, paths: list[str]) -> bool:
+        """Import in the background; False when an import is already running."""
+        if self._importing:
+            self.statusBar().showMessage("An import is already running.", 4000)
+            return False
+        self._importing = True
+        cancel = CancelToken()
+        self._cancel = cancel
+        lib = self.ctx.library
+        self.progress.setRange(0, 0)
+        self.progress.show()
+        self.cancel_button.show()
+        self.cancel_button.setEnabled(True)
+        self._refresh_timer.start()
+        run_task(
+            self.ctx.tasks,
+            lambda report_progress: import_paths(
+                lib, paths, progress=report_progress, cancel=cancel
+            ),
+            on_done=self._on_import_done,
+            on_error=self._on_import_error,
+            on_progress=self._on_import_progress,
+        )
+        return True
+
+    def cancel_import(self) -> None:
+        if self._cancel is not None:
+            self._cancel.cancel()
+            self.cancel_button.setEnabled(False)
+            self.statusBar().showMessage("Cancelling after the files under way…")
+
+    def _on_import_progress(self, p: ImportProgress) -> None:
+        self.progress.setRange(0, p.total)
+        self.progress.setValue(p.done)
+        self.progress.setFormat("Importing %v of %m")
+
+    def _finish_import(self) -> None:
+        self._importing = False
+        self._cancel = None
+        self._refresh_timer.stop()
+        self.progress.hide()
+        self.cancel_button.hide()
+        self.refresh()
+
+    def _on_import_done(self, report: ImportReport) -> None:
+        self._finish_import()
+        summary = (
+            f"Imported {report.added}, {report.duplicates} already in the library, "
+            f"{report.failed} failed"
+            + (
+                f" (cancelled after {len(report.outcomes)} of {report.total})"
+                if report.cancelled
+                else ""
+            )
+            + "."
+        )
+        self.statusBar().showMessage(summary, 15000)
+        failures = [o for o in report.outcomes if o.status == "failed"]
+        if failures:
+            box = QMessageBox(self)
+            box.setIcon(QMessageBox.Icon.Warning)
+            box.setWindowTitle("Import finished")
+            box.setText(summary)
+            box.setDetailedText("\n".join(f"{o.path}: {o.reason}" for o in failures))
+            box.setModal(False)
+            box.show()
+            self.last_summary_box = box
+        self.import_finished.emit(report)
+
+    def _on_import_error(self, message: str) -> None:
+        self._finish_import()
+        QMessageBox.critical(self, "Import failed", message)
+
+    # Drag and drop ----------------------------------------------------------------------
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802
+        if event.mimeData().hasUrls() and any(u.isLocalFile() for u in event.mimeData().urls()):
+            event.acceptProposedAction()
+        else:
+            event.ignore()
+
+    def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802
+        paths = [u.toLocalFile() for u in event.mimeData().urls() if u.isLocalFile()]
+        if not paths:
+            event.ignore()
+            return
+        # External drops are copies: nothing at the source is moved or deleted.
+        event.setDropAction(Qt.DropAction.CopyAction)
+        event.accept()
+        self.start_import(paths)
+
+    def closeEvent(self, event: Any) -> None:  # noqa: N802
+        if self._cancel is not None:
+            self._cancel.cancel()
+        super().closeEvent(event)
+
+    def sizeHint(self) -> QSize:  # noqa: N802
+        return QSize(1200, 760)

@@ -1,0 +1,115 @@
+"""`make screenshots`: render the main window offscreen on a sample library and save PNGs.
+
+python -m inkseal.ui.screenshots OUT_DIR
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+import tempfile
+from pathlib import Path
+
+CORPUS = Path(__file__).resolve().parents[2].parent / "shared" / "corpus"
+
+
+def _sample_images(folder: Path) -> list[Path]:
+    """A few generated pictures (ink washes, gradients) that look like a small portfolio."""
+    from PIL import Image, ImageDraw, ImageFilter
+
+    folder.mkdir(parents=True, exist_ok=True)
+    out: list[Path] = []
+    palettes = [
+        ((245, 240, 228), (40, 40, 40)),
+        ((230, 238, 246), (30, 60, 110)),
+        ((250, 235, 225), (170, 40, 40)),
+        ((232, 244, 234), (40, 100, 60)),
+        ((240, 232, 246), (90, 50, 120)),
+        ((248, 244, 220), (120, 90, 20)),
+    ]
+    titles = [
+        "Morning river",
+        "墨竹 Ink bamboo",
+        "Red seal study",
+        "Pine on the ridge",
+        "Night garden",
+        "Harvest moon",
+    ]
+    for i, ((bg, ink), title) in enumerate(zip(palettes, titles, strict=True)):
+        img = Image.new("RGB", (900, 640), bg)
+        d = ImageDraw.Draw(img)
+        for k in range(14):
+            x = 80 + k * 55 + int(30 * math.sin(k + i))
+            d.line([(x, 600), (x + 40 * math.sin(i + k), 80 + 20 * k)], fill=ink, width=6 + k % 5)
+        d.ellipse([600 - i * 30, 90, 720 - i * 30, 210], outline=ink, width=5)
+        img = img.filter(ImageFilter.GaussianBlur(1.2))
+        path = folder / f"{title}.jpg"
+        img.save(path, "JPEG", quality=88)
+        out.append(path)
+    return out
+
+
+def render(out_dir: Path) -> list[Path]:
+    from PySide6.QtCore import QEventLoop, QTimer
+    from PySide6.QtWidgets import QApplication
+
+    from inkseal.library import works
+    from inkseal.library.importer import import_paths
+    from inkseal.library.library import open_library
+    from inkseal.ui.context import AppContext
+    from inkseal.ui.main_window import MainWindow
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    app = QApplication.instance() or QApplication(sys.argv)
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp_path = Path(tmp)
+        lib = open_library(tmp_path / "library")
+        inputs: list[Path] = _sample_images(tmp_path / "in")
+        for name in ("c2pa-ai__google-genai-1-manifest.png", "iptc-xmp__iptc-reference-2021.jpg"):
+            if (CORPUS / name).exists():
+                inputs.append(CORPUS / name)
+        report = import_paths(lib, inputs)
+        ids = [o.work_id for o in report.outcomes if o.work_id]
+        classes = [
+            "human-made",
+            "human-made",
+            "ai-assisted",
+            "human-made",
+            "ai-assisted",
+            "human-made",
+            "ai-generated",
+            "ai-generated",
+        ]
+        for wid, cls in zip(ids, classes, strict=False):
+            uses = []
+            if cls == "ai-assisted":
+                uses = [works.AIUseInput("Stable Diffusion XL", "background", "sky only")]
+            if cls == "ai-generated":
+                uses = [works.AIUseInput("AUTOMATIC1111", "generation")]
+            works.declare(lib, wid, cls, uses)
+        works.add_tags(lib, ids[0], ["ink", "landscape"])
+        ctx = AppContext(lib)
+        window = MainWindow(ctx)
+        window.resize(1280, 800)
+        window.show()
+        window.grid.setCurrentIndex(window.model.index(2))
+        loop = QEventLoop()
+        QTimer.singleShot(1500, loop.quit)  # thumbnails arrive from worker threads
+        loop.exec()
+        app.processEvents()
+        shots = [out_dir / "main-window.png"]
+        window.grab().save(str(shots[0]))
+        window.close()
+        ctx.shutdown()
+    return shots
+
+
+def main() -> int:
+    out = Path(sys.argv[1] if len(sys.argv) > 1 else "docs/screenshots")
+    for p in render(out):
+        print(p)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

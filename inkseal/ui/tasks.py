@@ -1,0 +1,56 @@
+"""Background work for the GUI: a QThreadPool runnable that owns a QObject of signals.
+
+Results and progress arrive on the GUI thread through queued signals. Workers never touch
+widgets or QPixmap; they may build QImage.
+"""
+
+from __future__ import annotations
+
+import traceback
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
+
+
+class TaskSignals(QObject):
+    progress = Signal(object)
+    finished = Signal(object)
+    failed = Signal(str)
+
+
+class Task(QRunnable):
+    """Runs `fn(report_progress)` on a pool thread."""
+
+    def __init__(self, fn: Callable[[Callable[[Any], None]], Any]) -> None:
+        super().__init__()
+        self.fn = fn
+        self.signals = TaskSignals()
+
+    def run(self) -> None:
+        try:
+            result = self.fn(self.signals.progress.emit)
+        except Exception as exc:  # shown to the user, never lost silently
+            traceback.print_exc()
+            self.signals.failed.emit(f"{type(exc).__name__}: {exc}")
+        else:
+            self.signals.finished.emit(result)
+
+
+def run_task(
+    pool: QThreadPool,
+    fn: Callable[[Callable[[Any], None]], Any],
+    *,
+    on_done: Callable[[Any], None] | None = None,
+    on_error: Callable[[str], None] | None = None,
+    on_progress: Callable[[Any], None] | None = None,
+) -> Task:
+    task = Task(fn)
+    if on_done:
+        task.signals.finished.connect(on_done)
+    if on_error:
+        task.signals.failed.connect(on_error)
+    if on_progress:
+        task.signals.progress.connect(on_progress)
+    pool.start(task)
+    return task
