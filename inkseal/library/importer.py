@@ -22,7 +22,7 @@ import uuid
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -244,6 +244,16 @@ def _prepare(lib: Library, path: Path, reference: bool, cancel: CancelToken) -> 
     except Exception as exc:  # a decoder bug on hostile input: report, never crash
         return _failed(path, f"the image cannot be read: {_one_line(exc)}", sha)
 
+    if img.format == "JPEG" and "APP2:MPF" in metadata.get("jpeg_segments", ()):
+        # Pillow opens a sound multi-picture file as MPO; a JPEG with an MPF segment that it
+        # read as plain JPEG has a damaged multi-picture header.
+        decoded = replace(
+            decoded,
+            warnings=(
+                *decoded.warnings,
+                "MPO: the multi-picture header is damaged; only the first picture is read",
+            ),
+        )
     problems = tuple(metadata.get("warnings", ())) + decoded.warnings
     if decoded.orientation != 1:
         metadata["orientation"] = decoded.orientation
