@@ -69,24 +69,22 @@ def render(out_dir: Path) -> list[Path]:
             if (CORPUS / name).exists():
                 inputs.append(CORPUS / name)
         report = import_paths(lib, inputs)
-        ids = [o.work_id for o in report.outcomes if o.work_id]
-        classes = [
-            "human-made",
-            "human-made",
-            "ai-assisted",
-            "human-made",
-            "ai-assisted",
-            "human-made",
-            "ai-generated",
-            "ai-generated",
-        ]
-        for wid, cls in zip(ids, classes, strict=False):
-            uses = []
-            if cls == "ai-assisted":
-                uses = [works.AIUseInput("Stable Diffusion XL", "background", "sky only")]
-            if cls == "ai-generated":
-                uses = [works.AIUseInput("AUTOMATIC1111", "generation")]
-            works.declare(lib, wid, cls, uses)
+        by_title = {Path(o.path).stem: o.work_id for o in report.outcomes if o.work_id is not None}
+        declared = {
+            "Morning river": ("human-made", []),
+            "墨竹 Ink bamboo": ("human-made", []),
+            "Red seal study": ("ai-assisted", [("Stable Diffusion XL", "background", "sky")]),
+            "Pine on the ridge": ("human-made", []),
+            "Night garden": ("ai-assisted", [("Topaz Gigapixel", "upscaling", None)]),
+            "c2pa-ai__google-genai-1-manifest": (
+                "ai-generated",
+                [("Google Imagen", "generation", None)],
+            ),
+        }
+        for title, (cls, uses) in declared.items():
+            if title in by_title:
+                works.declare(lib, by_title[title], cls, [works.AIUseInput(*u) for u in uses])
+        ids = [by_title["Morning river"]]
         works.add_tags(lib, ids[0], ["ink", "landscape"])
         ctx = AppContext(lib)
         window = MainWindow(ctx)
