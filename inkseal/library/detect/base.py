@@ -1,0 +1,134 @@
+"""What every detector shares: the facts about one file it reads, and what it reports.
+
+A detector is a function `detect(facts: FileFacts) -> list[Finding]`. It reads only the bytes
+and the metadata already extracted; it never writes, never fetches anything from the network,
+and never raises for malformed input (it returns nothing, or a Finding that says what is odd).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import TYPE_CHECKING, Any, Literal
+
+if TYPE_CHECKING:
+    from PIL import Image
+
+    from inkseal.library.pngchunks import TextChunk
+
+# The classes a finding can point to. "not-generative" is AI or algorithmic processing that is
+# not generative (IPTC algorithmicMedia, algorithmicallyEnhanced): it never makes a work AI.
+Verdict = Literal["ai-generated", "ai-assisted", "human-made", "not-generative"]
+
+MAX_PROMPT = 8000
+MAX_DETAIL = 500
+
+
+def clip(text: str | None, limit: int) -> str | None:
+    """`text` bounded to `limit` characters, with an ellipsis when cut; None stays None."""
+    if text is None:
+        return None
+    text = text.strip()
+    if not text:
+        return None
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One thing a detector found in a file."""
+
+    # Where in the file, e.g. "png:parameters", "exif:UserComment", "c2pa", "alpha:stealth".
+    source: str
+    # Which detector family found it: "a1111", "comfyui", "novelai", "c2pa", "iptc", ...
+    family: str
+    tool: str | None = None
+    tool_version: str | None = None
+    model: str | None = None
+    prompt: str | None = None
+    verdict: Verdict | None = None
+    # A short, human-readable excerpt or explanation.
+    detail: str | None = None
+    # For signed claims (C2PA): True when the signature validated, False when it did not;
+    # None for unsigned metadata, which anyone can write.
+    verified: bool | None = None
+    # Small JSON-able facts (seed, steps, sampler, checkpoints, job id...).
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "prompt", clip(self.prompt, MAX_PROMPT))
+        object.__setattr__(self, "detail", clip(self.detail, MAX_DETAIL))
+        for name in ("tool", "tool_version", "model"):
+            object.__setattr__(self, name, clip(getattr(self, name), 300))
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "source": self.source,
+            "family": self.family,
+            "tool": self.tool,
+            "version": self.tool_version,
+            "model": self.model,
+            "prompt": self.prompt,
+            "verdict": self.verdict,
+            "detail": self.detail,
+            "verified": self.verified,
+            "extra": self.extra,
+        }
+
+
+class FileFacts:
+    """One file as detectors see it: its bytes, format, extracted metadata and opened image.
+
+    Built once per file by the caller; detectors share it. Not thread-safe: one per worker.
+    """
+
+    def __init__(
+        self,
+        data: bytes,
+        fmt: str,
+        metadata: dict[str, Any],
+        image: Image.Image | None = None,
+    ) -> None:
+        self.data = data
+        self.fmt = fmt  # JPEG, PNG, WEBP, GIF, TIFF, BMP, HEIF, AVIF
+        self.metadata = metadata
+        self.image = image
+
+    @cached_property
+    def png_texts(self) -> list[TextChunk]:
+        """Every PNG text chunk in full (up to 4 MiB each), not cut at 64 KiB like metadata."""
+        if self.fmt != "PNG":
+            return []
+        from inkseal.library.pngchunks import text_chunks
+
+        try:
+            return text_chunks(self.data)
+        except ValueError:
+            return []
+
+    def png_text(self, *keywords: str) -> tuple[str, str] | None:
+        """(keyword, text) of the first PNG text chunk named by any of `keywords`."""
+        wanted = {k.lower() for k in keywords}
+        for t in self.png_texts:
+            if t.keyword.lower() in wanted:
+                return t.keyword, t.text
+        return None
+
+    @property
+    def exif(self) -> dict[str, str]:
+        value = self.metadata.get("exif")
+        return value if isinstance(value, dict) else {}
+
+    @property
+    def xmp(self) -> dict[str, Any]:
+        value = self.metadata.get("xmp")
+        return value if isinstance(value, dict) else {}
+
+    @property
+    def iptc(self) -> dict[str, Any]:
+        value = self.metadata.get("iptc")
+        return value if isinstance(value, dict) else {}
+
+
+Detector = Callable[[FileFacts], list[Finding]]
