@@ -101,6 +101,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--class", dest="cls", choices=LIST_CLASSES)
     p.add_argument("--tag")
     p.add_argument("--search", metavar="TEXT")
+    p.add_argument(
+        "--needs-review",
+        action="store_true",
+        help="only works whose files contradict their declaration",
+    )
+
+    p = sub.add_parser(
+        "scan",
+        parents=[common],
+        help="report what files say about themselves (AI metadata, Content Credentials); "
+        "imports nothing",
+    )
+    p.add_argument("paths", nargs="+", metavar="PATH")
 
     p = sub.add_parser("show", parents=[common], help="show one work in full")
     p.add_argument("id", type=_work_id)
@@ -194,16 +207,69 @@ def _cmd_import(lib: Any, args: argparse.Namespace, out: TextIO, err: TextIO) ->
 def _cmd_list(lib: Any, args: argparse.Namespace, out: TextIO) -> int:
     from inkseal.library.works import list_works
 
-    works = list_works(lib, provenance_class=args.cls, tag=args.tag, search=args.search)
+    works = list_works(
+        lib,
+        provenance_class=args.cls,
+        tag=args.tag,
+        search=args.search,
+        needs_review=args.needs_review,
+    )
     if args.json:
         _print_json([w.to_json() for w in works], out)
         return EXIT_OK
     for w in works:
         tags = f"  [{', '.join(w.tags)}]" if w.tags else ""
         review = "  (needs review)" if w.needs_review else ""
-        out.write(f"{w.id:>6}  {w.provenance_class:<12}  {_safe(w.title)}{tags}{review}\n")
+        hint = (
+            f"  (files suggest {w.suggested_class})"
+            if w.provenance_class == "undeclared" and w.suggested_class not in (None, "unknown")
+            else ""
+        )
+        out.write(f"{w.id:>6}  {w.provenance_class:<12}  {_safe(w.title)}{tags}{review}{hint}\n")
     out.write(f"{len(works)} work(s)\n")
     return EXIT_OK
+
+
+def _cmd_scan(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from inkseal.library.importer import CancelToken
+    from inkseal.library.scan import scan_paths
+
+    cancel = CancelToken()
+    previous = signal.getsignal(signal.SIGINT)
+    signal.signal(signal.SIGINT, lambda _s, _f: cancel.cancel())
+    try:
+        results, cancelled = scan_paths(args.paths, cancel=cancel)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    if args.json:
+        _print_json([r.to_json() for r in results], out)
+    else:
+        for r in results:
+            out.write(f"{_safe(r.path)}\n")
+            if r.error:
+                out.write(f"  error:      {_safe(r.error)}\n")
+            if r.media_type:
+                out.write(f"  {r.media_type} {r.width}x{r.height}  sha256 {r.sha256}\n")
+                out.write(f"  suggests:   {r.suggested_class}\n")
+            for f in r.findings:
+                out.write(
+                    f"  signal:     {_describe_finding(f.source, f.tool, f.verdict, f.detail)}\n"
+                )
+    if cancelled:
+        err.write("inkseal: scan cancelled\n")
+    return EXIT_FAILED if cancelled or any(r.error for r in results) else EXIT_OK
+
+
+def _describe_finding(
+    source: str, tool: str | None, verdict: str | None, detail: str | None
+) -> str:
+    parts = [source]
+    if tool:
+        parts.append(_safe(tool))
+    if verdict:
+        parts.append(f"-> {verdict}")
+    text = " ".join(parts)
+    return f"{text}: {_safe(detail)}" if detail else text
 
 
 def _safe(text: str) -> str:
@@ -219,6 +285,8 @@ def _cmd_show(lib: Any, args: argparse.Namespace, out: TextIO) -> int:
         _print_json(w.to_json(), out)
         return EXIT_OK
     lines = [f"#{w.id}  {_safe(w.title)}", f"  class:      {w.provenance_class}"]
+    if w.suggested_class and w.suggested_class != "unknown":
+        lines.append(f"  files say:  {w.suggested_class}")
     for label, value in (
         ("creator", w.creator),
         ("created", w.creation_date),
@@ -249,8 +317,12 @@ def _cmd_show(lib: Any, args: argparse.Namespace, out: TextIO) -> int:
                 lines.append(f"    {key + ':':<9} {len(md[key])} entries")
         for warning in md.get("warnings", []):
             lines.append(f"    warning:  {_safe(str(warning))}")
+        if i.suggested_class:
+            lines.append(f"    suggests: {i.suggested_class}")
         for s in f.signals:
-            lines.append(f"    signal:   {s.source}: {_safe(s.tool or '')} {s.verdict or ''}")
+            lines.append(
+                f"    signal:   {_describe_finding(s.source, s.tool, s.verdict, s.excerpt)}"
+            )
     lines.append("  history:")
     for e in w.history:
         lines.append(f"    {e.at:%Y-%m-%d %H:%M:%S}  {e.kind}")
@@ -307,6 +379,13 @@ def run(argv: Sequence[str], out: TextIO | None = None, err: TextIO | None = Non
     from inkseal.library.errors import InksealError, InvalidInput
     from inkseal.library.library import open_library
 
+    if args.command == "scan":
+        # Read-only: needs no library, and never creates one.
+        try:
+            return _cmd_scan(args, out, err)
+        except Exception as exc:
+            err.write(f"inkseal: unexpected error: {type(exc).__name__}: {exc}\n")
+            return EXIT_FAILED
     try:
         with open_library(getattr(args, "library", None)) as lib:
             if args.command == "import":

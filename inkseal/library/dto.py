@@ -33,6 +33,7 @@ class FileInfo:
     referenced: bool
     thumb_path: str | None
     imported_at: datetime
+    suggested_class: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         d = asdict(self)
@@ -75,15 +76,31 @@ class SignalInfo:
     id: int
     file_id: int
     source: str
+    family: str
     tool: str | None
     tool_version: str | None
     model: str | None
     prompt: str | None
     verdict: str | None
     excerpt: str | None
+    verified: bool | None
+    extra: dict[str, Any]
 
     def to_json(self) -> dict[str, Any]:
-        return asdict(self)
+        return {
+            "id": self.id,
+            "file_id": self.file_id,
+            "source": self.source,
+            "family": self.family,
+            "tool": self.tool,
+            "version": self.tool_version,
+            "model": self.model,
+            "prompt": self.prompt,
+            "verdict": self.verdict,
+            "detail": self.excerpt,
+            "verified": self.verified,
+            "extra": self.extra,
+        }
 
 
 @dataclass(frozen=True)
@@ -115,6 +132,7 @@ class WorkSummary:
     tags: tuple[str, ...]
     files: tuple[FileInfo, ...]
     created_at: datetime
+    suggested_class: str | None = None
 
     @property
     def primary(self) -> FileInfo | None:
@@ -128,6 +146,7 @@ class WorkSummary:
             "id": self.id,
             "title": self.title,
             "class": self.provenance_class,
+            "suggested_class": self.suggested_class,
             "needs_review": self.needs_review,
             "tags": list(self.tags),
             "files": [
@@ -137,6 +156,7 @@ class WorkSummary:
                     "sha256": f.sha256,
                     "media_type": f.media_type,
                     "original_name": f.original_name,
+                    "suggested_class": f.suggested_class,
                 }
                 for f in self.files
             ],
@@ -171,6 +191,7 @@ class WorkDetail:
     do_not_train: bool | None
     needs_review: bool
     review_reason: str | None
+    suggested_class: str | None
     tags: tuple[str, ...]
     collections: tuple[str, ...]
     files: tuple[FileDetail, ...]
@@ -190,6 +211,7 @@ class WorkDetail:
             "description": self.description,
             "class": self.provenance_class,
             "do_not_train": self.do_not_train,
+            "suggested_class": self.suggested_class,
             "needs_review": self.needs_review,
             "review_reason": self.review_reason,
             "tags": list(self.tags),

@@ -13,33 +13,28 @@ A file that cannot be imported gets a one-line reason; the others go on.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import os
-import stat
 import threading
 import uuid
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
 
+from inkseal.library.detect.run import Detection
 from inkseal.library.dto import ImportOutcome, ImportProgress, ImportReport
 from inkseal.library.events import append_event
-from inkseal.library.formats import Format, camera_raw_kind, sniff
-from inkseal.library.imaging import DecodeError, decode, open_image
+from inkseal.library.formats import Format
+from inkseal.library.imaging import DecodeError, decode
 from inkseal.library.library import Library
-from inkseal.models.entities import Asset, FileRole, Work
-
-# Larger files are refused rather than read whole into memory.
-MAX_FILE_BYTES = 1 << 30
-
-SUPPORTED = "JPEG, PNG, WebP, GIF, TIFF, BMP, HEIC/HEIF or AVIF"
+from inkseal.library.probe import ReadError, format_of, one_line, probe_file, read_file
+from inkseal.models.entities import Asset, FileRole, Signal, Work
 
 # Operating-system clutter that is never artwork.
 JUNK_FILES = {
@@ -147,6 +142,7 @@ class _Prepared:
     thumb_rel: str
     staged: Path | None  # the copy waiting in store/tmp, None in reference mode
     warnings: tuple[str, ...]
+    detection: Detection
 
 
 @dataclass(frozen=True)
@@ -157,18 +153,6 @@ class _Duplicate:
 
 
 _Result = _Prepared | _Duplicate | ImportOutcome
-
-
-def _one_line(exc: BaseException) -> str:
-    return " ".join(str(exc).split())[:300] or type(exc).__name__
-
-
-def _os_reason(exc: OSError) -> str:
-    if isinstance(exc, PermissionError):
-        return "cannot be read: permission denied"
-    if isinstance(exc, IsADirectoryError):
-        return "is a folder, not a file"
-    return f"cannot be read: {exc.strerror or _one_line(exc)}"
 
 
 def _store_rel(sha: str, ext: str) -> str:
@@ -196,55 +180,33 @@ def _find_work_by_sha(lib: Library, sha: str) -> int | None:
         return s.execute(select(Asset.work_id).where(Asset.sha256 == sha).limit(1)).scalar()
 
 
-def _metadata_for(data: bytes, fmt: Format, img: Any) -> dict[str, Any]:
-    try:
-        from inkseal.library.metadata import extract_metadata
-
-        found: dict[str, Any] = extract_metadata(data, fmt.name, img)
-        return found
-    except Exception as exc:  # untrusted input: a reader bug must not lose the file
-        return {"warnings": [f"metadata could not be read: {_one_line(exc)}"]}
-
-
 def _prepare(lib: Library, path: Path, reference: bool, cancel: CancelToken) -> _Result:
     if cancel.cancelled:
         return _failed(path, "cancelled")
     try:
-        st = os.stat(path)
-        if stat.S_ISDIR(st.st_mode):
-            return _failed(path, "is a folder, not a file")
-        if not stat.S_ISREG(st.st_mode):
-            return _failed(path, "not a regular file")
-        if st.st_size == 0:
-            return _failed(path, "the file is empty (0 bytes)")
-        if st.st_size > MAX_FILE_BYTES:
-            return _failed(path, f"too large ({st.st_size / 2**30:.1f} GiB; the limit is 1 GiB)")
-        with open(path, "rb") as fh:
-            data = fh.read(MAX_FILE_BYTES + 1)
-    except OSError as exc:
-        return _failed(path, _os_reason(exc))
-
-    sha = hashlib.sha256(data).hexdigest()
-    fmt = sniff(data)
-    if fmt is None:
-        return _failed(path, f"not a supported image: the content is not {SUPPORTED}", sha)
-    raw = camera_raw_kind(data)
-    if raw:
-        return _failed(path, f"camera raw files ({raw}) are not supported; import an export", sha)
-    existing = _find_work_by_sha(lib, sha)
+        raw = read_file(path)
+        format_of(raw)
+    except ReadError as exc:
+        return _failed(path, exc.reason, exc.sha256)
+    existing = _find_work_by_sha(lib, raw.sha256)
     if existing is not None:
-        return _Duplicate(path, sha, existing)
+        return _Duplicate(path, raw.sha256, existing)
 
+    sha = raw.sha256
     try:
-        img = open_image(data)
-        metadata = _metadata_for(data, fmt, img)
-        decoded = decode(img)
+        probe = probe_file(raw)
+        if probe.image is None:
+            return _failed(path, probe.open_error or "not a readable image", sha)
+        decoded = decode(probe.image)
+    except ReadError as exc:
+        return _failed(path, exc.reason, sha)
     except DecodeError as exc:
         return _failed(path, str(exc), sha)
     except Exception as exc:  # a decoder bug on hostile input: report, never crash
-        return _failed(path, f"the image cannot be read: {_one_line(exc)}", sha)
+        return _failed(path, f"the image cannot be read: {one_line(exc)}", sha)
 
-    if img.format == "JPEG" and "APP2:MPF" in metadata.get("jpeg_segments", ()):
+    metadata = probe.metadata
+    if probe.image.format == "JPEG" and "APP2:MPF" in metadata.get("jpeg_segments", ()):
         # Pillow opens a sound multi-picture file as MPO; a JPEG with an MPF segment that it
         # read as plain JPEG has a damaged multi-picture header.
         decoded = replace(
@@ -257,7 +219,7 @@ def _prepare(lib: Library, path: Path, reference: bool, cancel: CancelToken) -> 
     problems = tuple(metadata.get("warnings", ())) + decoded.warnings
     if decoded.orientation != 1:
         metadata["orientation"] = decoded.orientation
-    metadata["format"] = fmt.name
+    metadata["format"] = probe.fmt.name
     thumb_rel = _thumb_rel(sha, decoded.thumbnail_ext)
     staged: Path | None = None
     try:
@@ -265,7 +227,7 @@ def _prepare(lib: Library, path: Path, reference: bool, cancel: CancelToken) -> 
         if not reference:
             staged = lib.tmp_dir / f"{uuid.uuid4().hex}.part"
             with open(staged, "wb") as fh:
-                fh.write(data)
+                fh.write(raw.data)
     except OSError as exc:
         if staged is not None:
             staged.unlink(missing_ok=True)
@@ -273,9 +235,9 @@ def _prepare(lib: Library, path: Path, reference: bool, cancel: CancelToken) -> 
     return _Prepared(
         path=path,
         sha256=sha,
-        size=len(data),
-        fmt=fmt,
-        mtime=datetime.fromtimestamp(st.st_mtime, UTC),
+        size=len(raw.data),
+        fmt=probe.fmt,
+        mtime=raw.mtime,
         width=decoded.width,
         height=decoded.height,
         frames=decoded.frames,
@@ -283,7 +245,26 @@ def _prepare(lib: Library, path: Path, reference: bool, cancel: CancelToken) -> 
         thumb_rel=thumb_rel,
         staged=staged,
         warnings=problems,
+        detection=probe.detection,
     )
+
+
+def signals_from_findings(detection: Detection) -> list[Signal]:
+    return [
+        Signal(
+            source=f.source,
+            family=f.family,
+            tool=f.tool,
+            tool_version=f.tool_version,
+            model=f.model,
+            prompt=f.prompt,
+            verdict=f.verdict,
+            excerpt=f.detail,
+            verified=f.verified,
+            extra_json=json.dumps(f.extra, ensure_ascii=False, default=str),
+        )
+        for f in detection.findings
+    ]
 
 
 def _title_for(path: Path) -> str:
@@ -313,7 +294,10 @@ def _commit(lib: Library, p: _Prepared, reference: bool) -> ImportOutcome:
                     os.chmod(p.staged, 0o444)  # the store's copies are never modified
                     os.replace(p.staged, final)
                     placed = final
-            work = Work(title=_title_for(p.path), title_from_filename=True)
+            suggested = p.detection.suggested_class
+            work = Work(
+                title=_title_for(p.path), title_from_filename=True, suggested_class=suggested
+            )
             asset = Asset(
                 role=FileRole.PRIMARY.value,
                 position=0,
@@ -330,6 +314,8 @@ def _commit(lib: Library, p: _Prepared, reference: bool) -> ImportOutcome:
                 file_modified_at=p.mtime,
                 thumb_path=p.thumb_rel,
                 metadata_json=json.dumps(p.metadata, ensure_ascii=False),
+                suggested_class=suggested,
+                signals=signals_from_findings(p.detection),
             )
             work.files.append(asset)
             s.add(work)
@@ -340,6 +326,8 @@ def _commit(lib: Library, p: _Prepared, reference: bool) -> ImportOutcome:
                 work.id,
                 {
                     "title": work.title,
+                    "suggested_class": suggested,
+                    "signals": len(p.detection.findings),
                     "file": {
                         "sha256": p.sha256,
                         "name": p.path.name,
@@ -354,7 +342,7 @@ def _commit(lib: Library, p: _Prepared, reference: bool) -> ImportOutcome:
     except Exception as exc:
         if placed is not None:
             placed.unlink(missing_ok=True)
-        return _failed(p.path, f"could not be recorded in the library: {_one_line(exc)}", p.sha256)
+        return _failed(p.path, f"could not be recorded in the library: {one_line(exc)}", p.sha256)
     finally:
         if p.staged is not None:
             p.staged.unlink(missing_ok=True)

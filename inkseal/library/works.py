@@ -5,11 +5,13 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import Select, exists, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
+from inkseal.library.detect.base import Finding, Verdict
+from inkseal.library.detect.verdict import Evidence, review_reason
 from inkseal.library.dto import (
     AIUseInfo,
     DeclarationInfo,
@@ -29,6 +31,7 @@ from inkseal.models.entities import (
     Asset,
     Declaration,
     Event,
+    FileRole,
     ProvenanceClass,
     Signal,
     Tag,
@@ -67,6 +70,7 @@ def _file_info(lib: Library, a: Asset) -> FileInfo:
         referenced=referenced,
         thumb_path=str(lib.root / a.thumb_path) if a.thumb_path else None,
         imported_at=a.imported_at,
+        suggested_class=a.suggested_class,
     )
 
 
@@ -86,12 +90,15 @@ def _signal_info(s: Signal) -> SignalInfo:
         id=s.id,
         file_id=s.asset_id,
         source=s.source,
+        family=s.family,
         tool=s.tool,
         tool_version=s.tool_version,
         model=s.model,
         prompt=s.prompt,
         verdict=s.verdict,
         excerpt=s.excerpt,
+        verified=s.verified,
+        extra=_load_json(s.extra_json),
     )
 
 
@@ -100,7 +107,10 @@ def _filtered(
     provenance_class: str | None,
     tag: str | None,
     search: str | None,
+    needs_review: bool = False,
 ) -> Select[Any]:
+    if needs_review:
+        stmt = stmt.where(Work.needs_review.is_(True))
     if provenance_class:
         stmt = stmt.where(Work.provenance_class == provenance_class)
     if tag:
@@ -129,6 +139,16 @@ def _filtered(
                         Asset.metadata_json.ilike(needle, escape="\\"),
                     )
                 ),
+                exists()
+                .where(Asset.work_id == Work.id)
+                .where(Signal.asset_id == Asset.id)
+                .where(
+                    or_(
+                        Signal.prompt.ilike(needle, escape="\\"),
+                        Signal.tool.ilike(needle, escape="\\"),
+                        Signal.model.ilike(needle, escape="\\"),
+                    )
+                ),
             )
         )
     return stmt
@@ -144,12 +164,13 @@ def list_works(
     provenance_class: str | None = None,
     tag: str | None = None,
     search: str | None = None,
+    needs_review: bool = False,
     limit: int | None = None,
 ) -> list[WorkSummary]:
     """Works matching every given filter, newest first."""
     if provenance_class is not None:
         _check_class(provenance_class, allow_undeclared=True)
-    stmt = _filtered(select(Work), provenance_class, tag, search)
+    stmt = _filtered(select(Work), provenance_class, tag, search, needs_review)
     stmt = stmt.order_by(Work.created_at.desc(), Work.id.desc()).options(
         selectinload(Work.tags), selectinload(Work.files)
     )
@@ -166,21 +187,24 @@ def list_works(
                 tags=tuple(sorted((t.name for t in w.tags), key=str.lower)),
                 files=tuple(_file_info(lib, a) for a in w.files),
                 created_at=w.created_at,
+                suggested_class=w.suggested_class,
             )
             for w in works
         ]
 
 
 def count_works(lib: Library) -> dict[str, int]:
-    """How many works there are in each class, and in all."""
+    """How many works there are in each class, in all, and needing review."""
     with lib.read() as s:
         rows = s.execute(
             select(Work.provenance_class, func.count()).group_by(Work.provenance_class)
         ).all()
+        review = s.scalar(select(func.count()).select_from(Work).where(Work.needs_review))
     counts = {c.value: 0 for c in ProvenanceClass}
     for cls, n in rows:
         counts[cls] = n
     counts["all"] = sum(n for _, n in rows)
+    counts["needs-review"] = review or 0
     return counts
 
 
@@ -232,6 +256,7 @@ def get_work(lib: Library, work_id: int) -> WorkDetail:
             do_not_train=w.do_not_train,
             needs_review=w.needs_review,
             review_reason=w.review_reason,
+            suggested_class=w.suggested_class,
             tags=tuple(sorted((t.name for t in w.tags), key=str.lower)),
             collections=tuple(sorted(c.name for c in w.collections)),
             files=files,
@@ -317,6 +342,33 @@ def remove_tags(lib: Library, work_id: int, tags: Sequence[str]) -> list[str]:
         return names
 
 
+def _findings_of(asset: Asset) -> list[Finding]:
+    return [
+        Finding(
+            source=sig.source,
+            family=sig.family,
+            tool=sig.tool,
+            tool_version=sig.tool_version,
+            model=sig.model,
+            verdict=cast(Verdict | None, sig.verdict),
+            verified=sig.verified,
+        )
+        for sig in asset.signals
+    ]
+
+
+def refresh_review(work: Work) -> None:
+    """Flag the work when its primary files contradict its declaration (or clear the flag)."""
+    evidence = [
+        Evidence(a.original_name, _findings_of(a))
+        for a in work.files
+        if a.role == FileRole.PRIMARY.value
+    ]
+    reason = review_reason(work.provenance_class, evidence)
+    work.needs_review = reason is not None
+    work.review_reason = reason
+
+
 def _check_class(value: str, *, allow_undeclared: bool = False) -> None:
     valid = [
         c.value for c in ProvenanceClass if allow_undeclared or c != ProvenanceClass.UNDECLARED
@@ -361,6 +413,7 @@ def declare(
         work.declarations.append(decl)
         previous = work.provenance_class
         work.provenance_class = provenance_class
+        refresh_review(work)
         s.flush()
         info = _declaration_info(decl)
         append_event(
@@ -373,6 +426,8 @@ def declare(
                 "ai_uses": [u.to_json() for u in info.ai_uses],
                 "note": info.note,
                 "declared_by": declared_by,
+                "needs_review": work.needs_review,
+                "review_reason": work.review_reason,
             },
         )
         return info

@@ -158,6 +158,9 @@ class Work(Base):
     do_not_train: Mapped[bool | None] = mapped_column(Boolean)
     needs_review: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
     review_reason: Mapped[str | None] = mapped_column(Text)
+    # What the files' own metadata suggests (ai-generated, ai-assisted, human-made, unknown);
+    # a suggestion only, never a declaration.
+    suggested_class: Mapped[str | None] = mapped_column(String(20))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
@@ -214,6 +217,8 @@ class Asset(Base):
     thumb_path: Mapped[str | None] = mapped_column(String(300))
     # Everything read from the file's own metadata, as JSON (bounded by the reader).
     metadata_json: Mapped[str] = mapped_column(Text, default="{}")
+    # What this file's own metadata suggests; see Work.suggested_class.
+    suggested_class: Mapped[str | None] = mapped_column(String(20))
 
     work: Mapped[Work] = relationship(back_populates="files")
     signals: Mapped[list[Signal]] = relationship(
@@ -271,6 +276,8 @@ class Signal(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     asset_id: Mapped[int] = mapped_column(ForeignKey("assets.id", ondelete="CASCADE"), index=True)
     source: Mapped[str] = mapped_column(String(100))  # e.g. "png:parameters", "c2pa"
+    # The detector family: "a1111", "comfyui", "c2pa", "metadata", ...
+    family: Mapped[str] = mapped_column(String(40), server_default="", default="")
     tool: Mapped[str | None] = mapped_column(String(500))
     tool_version: Mapped[str | None] = mapped_column(String(200))
     model: Mapped[str | None] = mapped_column(Text)
@@ -278,6 +285,9 @@ class Signal(Base):
     # The class this signal suggests, e.g. "ai-generated"; None when it suggests nothing.
     verdict: Mapped[str | None] = mapped_column(String(20))
     excerpt: Mapped[str | None] = mapped_column(Text)
+    # Signed claims (C2PA): whether the signature validated. None for unsigned metadata.
+    verified: Mapped[bool | None] = mapped_column(Boolean)
+    extra_json: Mapped[str] = mapped_column(Text, server_default="{}", default="{}")
     detected_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     asset: Mapped[Asset] = relationship(back_populates="signals")

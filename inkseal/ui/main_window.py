@@ -41,6 +41,7 @@ FILTERS: list[tuple[str, str | None]] = [
     ("AI-assisted", "ai-assisted"),
     ("AI-generated", "ai-generated"),
     ("Undeclared", "undeclared"),
+    ("Needs review", "needs-review"),
 ]
 
 
@@ -190,8 +191,12 @@ class MainWindow(QMainWindow):
     def refresh(self) -> None:
         lib = self.ctx.library
         selected = {w.id for w in self.selected_works()}
+        review = self._filter_class == "needs-review"
         works = list_works(
-            lib, provenance_class=self._filter_class, search=self.search.text().strip() or None
+            lib,
+            provenance_class=None if review else self._filter_class,
+            needs_review=review,
+            search=self.search.text().strip() or None,
         )
         self.model.set_works(works)
         for wid in selected:
@@ -245,6 +250,10 @@ class MainWindow(QMainWindow):
             f"<h2>{e(w.title)}</h2>",
             f"<p><span style='background:{colour};color:white'>&nbsp;{e(label)}&nbsp;</span></p>",
         ]
+        if w.needs_review and w.review_reason:
+            parts.append(f"<p style='color:#b71c1c'><b>Needs review:</b> {e(w.review_reason)}</p>")
+        if w.suggested_class and w.suggested_class != "unknown":
+            parts.append(f"<p><b>The files suggest</b> {e(w.suggested_class)}</p>")
         if w.declaration and w.declaration.ai_uses:
             parts.append("<p><b>AI use</b><br>")
             parts.append(
@@ -265,6 +274,21 @@ class MainWindow(QMainWindow):
                 + f", {i.size / 1024:.0f} KiB<br>"
                 f"<small>SHA-256 {e(i.sha256)}</small></p>"
             )
+            for sig in f.signals[:10]:
+                verified = (
+                    " ✔ signature valid"
+                    if sig.verified is True
+                    else " (unverified)"
+                    if sig.verified is False
+                    else ""
+                )
+                parts.append(
+                    f"<p style='margin-left:8px'><b>{e(sig.tool or sig.family)}</b>"
+                    f" <small>{e(sig.source)}{e(verified)}</small>"
+                    + (f" → {e(sig.verdict)}" if sig.verdict else "")
+                    + (f"<br><small>{e(sig.excerpt)}</small>" if sig.excerpt else "")
+                    + "</p>"
+                )
             for warning in f.metadata.get("warnings", [])[:5]:
                 parts.append(f"<p style='color:#b26a00'>⚠ {e(str(warning))}</p>")
         parts.append("<p><b>History</b><br>")

@@ -70,7 +70,7 @@ def render(out_dir: Path) -> list[Path]:
                 inputs.append(CORPUS / name)
         report = import_paths(lib, inputs)
         by_title = {Path(o.path).stem: o.work_id for o in report.outcomes if o.work_id is not None}
-        declared = {
+        declared: dict[str, tuple[str, list[tuple[str, str, str | None]]]] = {
             "Morning river": ("human-made", []),
             "墨竹 Ink bamboo": ("human-made", []),
             "Red seal study": ("ai-assisted", [("Stable Diffusion XL", "background", "sky")]),

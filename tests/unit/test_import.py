@@ -13,7 +13,7 @@ from pathlib import Path
 from PIL import Image
 from sqlalchemy import func, select
 
-from inkseal.library import importer
+from inkseal.library import importer, probe
 from inkseal.library.importer import CancelToken, collect_files, import_paths
 from inkseal.library.works import get_work, list_works
 from inkseal.models.entities import Asset, Event, Work
@@ -289,7 +289,7 @@ def test_unreadable_file_gets_a_reason(lib, tmp_path: Path, monkeypatch) -> None
                 raise PermissionError(13, "Permission denied", str(file))
             return real_open(file, *args, **kwargs)
 
-        monkeypatch.setattr(importer, "open", refusing_open, raising=False)
+        monkeypatch.setattr(probe, "open", refusing_open, raising=False)
     o = import_paths(lib, [path]).outcomes[0]
     assert o.status == "failed" and "permission denied" in o.reason
 

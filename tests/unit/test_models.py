@@ -185,3 +185,37 @@ def test_migration_backs_up_a_library_that_holds_data(tmp_path: Path, monkeypatc
     con = sqlite3.connect(backups[0])
     assert con.execute("SELECT title FROM works").fetchall() == [("kept",)]
     con.close()
+
+
+def test_a_library_at_the_first_schema_upgrades_keeping_its_data(tmp_path: Path) -> None:
+    from alembic import command
+
+    root = tmp_path / "old"
+    root.mkdir()
+    engine = db.make_engine(root / "library.sqlite")
+    command.upgrade(db._alembic_config(engine), "0001")
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO works (title, title_from_filename, provenance_class, needs_review,"
+                " created_at, updated_at) VALUES ('old work', 1, 'human-made', 0,"
+                " '2024-01-01 00:00:00', '2024-01-01 00:00:00')"
+            )
+        )
+    engine.dispose()
+    with open_library(root) as lib:
+        assert db.current_revision(lib.engine) == db.head_revision()
+        with lib.read() as s:
+            (w,) = s.scalars(select(Work)).all()
+            assert (w.title, w.provenance_class, w.suggested_class) == (
+                "old work",
+                "human-made",
+                None,
+            )
+        with lib.engine.connect() as conn:
+            diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
+        assert diff == []
+    (backup,) = root.glob("library.sqlite.bak-0001-*")
+    con = sqlite3.connect(backup)
+    assert con.execute("SELECT title FROM works").fetchall() == [("old work",)]
+    con.close()

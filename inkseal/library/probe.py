@@ -1,0 +1,149 @@
+"""Reading one file and finding out what it is and what it says about itself.
+
+Shared by import (which then stores the file) and scan (which only reports). Everything here
+reads; nothing writes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import stat
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from inkseal.library.detect.base import FileFacts
+from inkseal.library.detect.run import Detection, detect_file
+from inkseal.library.formats import Format, camera_raw_kind, sniff
+from inkseal.library.imaging import DecodeError, open_image
+
+if TYPE_CHECKING:
+    from PIL import Image
+
+# Larger files are refused rather than read whole into memory.
+MAX_FILE_BYTES = 1 << 30
+SUPPORTED = "JPEG, PNG, WebP, GIF, TIFF, BMP, HEIC/HEIF or AVIF"
+
+
+class ReadError(Exception):
+    """The file cannot be used; the message is one line for the user."""
+
+    def __init__(self, reason: str, sha256: str | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.sha256 = sha256
+
+
+def one_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split())[:300] or type(exc).__name__
+
+
+def _os_reason(exc: OSError) -> str:
+    if isinstance(exc, PermissionError):
+        return "cannot be read: permission denied"
+    if isinstance(exc, IsADirectoryError):
+        return "is a folder, not a file"
+    return f"cannot be read: {exc.strerror or one_line(exc)}"
+
+
+@dataclass(frozen=True)
+class RawFile:
+    path: Path
+    data: bytes
+    sha256: str
+    mtime: datetime
+
+
+def read_file(path: Path) -> RawFile:
+    """The whole file in memory with its SHA-256, or ReadError saying why not."""
+    try:
+        st = os.stat(path)
+        if stat.S_ISDIR(st.st_mode):
+            raise ReadError("is a folder, not a file")
+        if not stat.S_ISREG(st.st_mode):
+            raise ReadError("not a regular file")
+        if st.st_size == 0:
+            raise ReadError("the file is empty (0 bytes)")
+        if st.st_size > MAX_FILE_BYTES:
+            raise ReadError(f"too large ({st.st_size / 2**30:.1f} GiB; the limit is 1 GiB)")
+        with open(path, "rb") as fh:
+            data = fh.read(MAX_FILE_BYTES + 1)
+    except OSError as exc:
+        raise ReadError(_os_reason(exc)) from exc
+    if not data:
+        raise ReadError("the file is empty (0 bytes)")
+    return RawFile(
+        path, data, hashlib.sha256(data).hexdigest(), datetime.fromtimestamp(st.st_mtime, UTC)
+    )
+
+
+def format_of(raw: RawFile) -> Format:
+    """The image format by content, or ReadError for anything Inkseal does not take."""
+    fmt = sniff(raw.data)
+    if fmt is None:
+        raise ReadError(f"not a supported image: the content is not {SUPPORTED}", raw.sha256)
+    kind = camera_raw_kind(raw.data)
+    if kind:
+        raise ReadError(
+            f"camera raw files ({kind}) are not supported; import an export", raw.sha256
+        )
+    return fmt
+
+
+def metadata_of(data: bytes, fmt: Format, img: Image.Image | None) -> dict[str, Any]:
+    try:
+        from inkseal.library.metadata import extract_metadata
+
+        found: dict[str, Any] = extract_metadata(data, fmt.name, img)
+        return found
+    except Exception as exc:  # untrusted input: a reader bug must not lose the file
+        return {"warnings": [f"metadata could not be read: {one_line(exc)}"]}
+
+
+def truncation_problem(data: bytes, fmt: Format) -> str | None:
+    """A cheap look at the end of the file for the marker every complete file has.
+
+    Scanning does not decode pixels; this catches files cut short without doing so.
+    """
+    tail = data[-65536:]
+    if fmt.name == "JPEG" and b"\xff\xd9" not in tail:
+        return "the file is truncated: its JPEG data has no end-of-image marker"
+    if fmt.name == "PNG" and b"IEND" not in tail:
+        return "the file is truncated: its PNG data has no IEND chunk"
+    return None
+
+
+@dataclass
+class Inspection:
+    """An opened file: format, image (not decoded), metadata and what detectors found."""
+
+    raw: RawFile
+    fmt: Format
+    image: Image.Image | None
+    metadata: dict[str, Any]
+    detection: Detection
+    # Why the pixels cannot be read, when they cannot; metadata may still be there.
+    open_error: str | None
+
+
+def probe_file(raw: RawFile) -> Inspection:
+    """Open `raw` (without decoding its pixels), read its metadata and run every detector.
+
+    Raises ReadError only when the content is not a supported image at all.
+    """
+    fmt = format_of(raw)
+    img: Image.Image | None
+    try:
+        img = open_image(raw.data)
+        open_error = None
+    except DecodeError as exc:
+        img, open_error = None, str(exc)
+    metadata = metadata_of(raw.data, fmt, img)
+    detection = detect_file(FileFacts(raw.data, fmt.name, metadata, img))
+    if detection.c2pa is not None:
+        metadata["c2pa"] = detection.c2pa
+    if detection.errors:
+        metadata["warnings"] = [*metadata.get("warnings", []), *detection.errors]
+    return Inspection(raw, fmt, img, metadata, detection, open_error)
