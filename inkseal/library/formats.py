@@ -80,3 +80,47 @@ def camera_raw_kind(data: bytes) -> str | None:
     if data[:4] == b"II*\x00" and data[8:10] == b"CR":
         return "Canon CR2"
     return None
+
+
+_JPEG_SOF = {0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF}
+
+
+def _jpeg_size(data: bytes) -> tuple[int, int] | None:
+    pos = 2
+    n = len(data)
+    for _ in range(10_000):
+        while pos < n and data[pos] != 0xFF:
+            pos += 1
+        while pos < n and data[pos] == 0xFF:
+            pos += 1
+        if pos >= n:
+            return None
+        marker = data[pos]
+        pos += 1
+        if marker in (0xD8, 0x01) or 0xD0 <= marker <= 0xD7:
+            continue  # no length field
+        if marker in (0xD9, 0xDA) or pos + 2 > n:
+            return None  # end of image or start of scan before any frame header
+        length = struct.unpack(">H", data[pos : pos + 2])[0]
+        if marker in _JPEG_SOF and pos + 7 <= n:
+            h, w = struct.unpack(">HH", data[pos + 3 : pos + 7])
+            return (w, h) if w and h else None
+        pos += length
+    return None
+
+
+def dimensions(data: bytes, fmt: Format) -> tuple[int, int] | None:
+    """Width and height read from the file's header alone, for the formats where that is
+    cheap and certain; None means: ask the decoder."""
+    try:
+        if fmt.name == "JPEG":
+            return _jpeg_size(data)
+        if fmt.name == "PNG" and data[12:16] == b"IHDR":
+            w, h = struct.unpack(">II", data[16:24])
+            return (w, h) if w and h else None
+        if fmt.name == "GIF":
+            w, h = struct.unpack("<HH", data[6:10])
+            return (w, h) if w and h else None
+    except struct.error:
+        return None
+    return None

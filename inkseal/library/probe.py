@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from inkseal.library.detect.base import FileFacts
 from inkseal.library.detect.run import Detection, detect_file
-from inkseal.library.formats import Format, camera_raw_kind, sniff
+from inkseal.library.formats import Format, camera_raw_kind, dimensions, sniff
 from inkseal.library.imaging import DecodeError, open_image
 
 if TYPE_CHECKING:
@@ -128,22 +128,38 @@ class Inspection:
     open_error: str | None
 
 
-def probe_file(raw: RawFile) -> Inspection:
-    """Open `raw` (without decoding its pixels), read its metadata and run every detector.
+# Formats whose metadata reader needs the file opened by Pillow (EXIF/XMP items of HEIF and
+# AVIF, TIFF tags, GIF comments). JPEG, PNG and WebP metadata is read from the bytes alone.
+_OPEN_FOR_METADATA = {"TIFF", "HEIF", "AVIF", "GIF", "BMP"}
 
-    Raises ReadError only when the content is not a supported image at all.
+
+def probe_file(raw: RawFile, *, open_now: bool = True) -> Inspection:
+    """Read `raw`'s metadata and run every detector; open it with Pillow (without decoding
+    its pixels) when `open_now` or when something needs it.
+
+    `open_now=False` is scan's fast path: a JPEG whose header gives its size is never
+    opened by Pillow unless a detector asks. Raises ReadError only when the content is not
+    a supported image at all.
     """
     fmt = format_of(raw)
-    img: Image.Image | None
-    try:
-        img = open_image(raw.data)
-        open_error = None
-    except DecodeError as exc:
-        img, open_error = None, str(exc)
-    metadata = metadata_of(raw.data, fmt, img)
-    detection = detect_file(FileFacts(raw.data, fmt.name, metadata, img))
+    errors: list[str] = []
+
+    def opener() -> Image.Image | None:
+        try:
+            return open_image(raw.data)
+        except DecodeError as exc:
+            errors.append(str(exc))
+            return None
+
+    facts = FileFacts(raw.data, fmt.name, {}, opener=opener)
+    if open_now or fmt.name in _OPEN_FOR_METADATA or dimensions(raw.data, fmt) is None:
+        _ = facts.image
+    facts.metadata = metadata_of(raw.data, fmt, facts.image if facts.opened else None)
+    detection = detect_file(facts)
+    metadata = facts.metadata
     if detection.c2pa is not None:
         metadata["c2pa"] = detection.c2pa
     if detection.errors:
         metadata["warnings"] = [*metadata.get("warnings", []), *detection.errors]
-    return Inspection(raw, fmt, img, metadata, detection, open_error)
+    image = facts.image if facts.opened else None
+    return Inspection(raw, fmt, image, metadata, detection, errors[0] if errors else None)

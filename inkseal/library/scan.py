@@ -11,6 +11,7 @@ from typing import Any
 
 from inkseal.library.detect.base import Finding
 from inkseal.library.detect.verdict import UNKNOWN
+from inkseal.library.formats import dimensions
 from inkseal.library.importer import CancelToken, collect_files
 from inkseal.library.probe import (
     ReadError,
@@ -71,12 +72,13 @@ def scan_file(path: Path) -> ScanResult:
     try:
         raw = read_file(path)
         format_of(raw)
-        probe = probe_file(raw)
+        probe = probe_file(raw, open_now=False)
     except ReadError as exc:
         return _failed(path, exc.reason, exc.sha256)
     except Exception as exc:  # hostile input must give a line, not a traceback
         return _failed(path, f"the file cannot be read: {one_line(exc)}")
-    width, height = probe.image.size if probe.image is not None else (None, None)
+    size = dimensions(raw.data, probe.fmt) or (probe.image.size if probe.image else None)
+    width, height = size if size else (None, None)
     return ScanResult(
         path=str(path),
         sha256=raw.sha256,

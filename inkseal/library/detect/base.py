@@ -89,11 +89,32 @@ class FileFacts:
         fmt: str,
         metadata: dict[str, Any],
         image: Image.Image | None = None,
+        *,
+        opener: Callable[[], Image.Image | None] | None = None,
     ) -> None:
         self.data = data
         self.fmt = fmt  # JPEG, PNG, WEBP, GIF, TIFF, BMP, HEIF, AVIF
         self.metadata = metadata
-        self.image = image
+        self._image = image
+        # Opening costs time: a caller that has not opened the image yet passes an opener,
+        # and only a detector that needs pixels pays for it.
+        self._opener = opener
+
+    @property
+    def opened(self) -> bool:
+        """True once the image was opened (or found unopenable): no opener is pending."""
+        return self._opener is None
+
+    @property
+    def image(self) -> Image.Image | None:
+        """The file opened with Pillow (pixels not decoded), or None when it cannot be."""
+        if self._image is None and self._opener is not None:
+            opener, self._opener = self._opener, None
+            try:
+                self._image = opener()
+            except Exception:  # a file Pillow cannot open has no pixels to look at
+                self._image = None
+        return self._image
 
     @cached_property
     def png_texts(self) -> list[TextChunk]:
