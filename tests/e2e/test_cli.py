@@ -198,3 +198,66 @@ def test_missing_and_broken_paths_exit_1_and_the_rest_import(tmp_path: Path) -> 
     assert proc.returncode == 1
     assert "failed" in proc.stdout and "no such file or folder" in proc.stdout
     assert "1 added, 0 duplicate(s), 1 failed" in proc.stdout
+
+
+def test_scan_is_read_only_and_reports_every_file(corpus: Path, tmp_path: Path) -> None:
+    lib = tmp_path / "never-made"
+    files = [
+        corpus / "ai-comfyui__img2img-1x1.png",
+        corpus / "c2pa-invalid__data-hash-mismatch.jpg",
+        corpus / "broken__zero-length.png",
+        corpus / "camera__sony-f828.jpg",
+    ]
+    proc = run("scan", *map(str, files), "--json", lib=lib)
+    assert proc.returncode == 1, proc.stderr  # one file is broken
+    out = {Path(r["path"]).name: r for r in json.loads(proc.stdout)}
+    assert not lib.exists()  # scan imports nothing and creates no library
+    for r in out.values():
+        assert set(r) >= {
+            "path",
+            "sha256",
+            "media_type",
+            "width",
+            "height",
+            "suggested_class",
+            "signals",
+            "c2pa",
+            "error",
+        }
+    comfy = out["ai-comfyui__img2img-1x1.png"]
+    assert comfy["suggested_class"] == "ai-generated" and comfy["c2pa"] is None
+    (sig,) = comfy["signals"]
+    assert set(sig) >= {"source", "tool", "version", "model", "prompt", "verdict", "detail"}
+    assert sig["tool"] == "ComfyUI" and sig["model"] and sig["prompt"]
+    bad = out["c2pa-invalid__data-hash-mismatch.jpg"]["c2pa"]
+    assert set(bad) >= {
+        "active_manifest",
+        "claim_generator",
+        "signer",
+        "digital_source_types",
+        "validation_state",
+        "failures",
+    }
+    assert bad["validation_state"] == "invalid"
+    assert out["broken__zero-length.png"]["error"] == "the file is empty (0 bytes)"
+    assert out["camera__sony-f828.jpg"]["suggested_class"] == "human-made"
+    human = run("scan", str(files[0]), lib=lib)
+    assert human.returncode == 0 and "ComfyUI" in human.stdout and "ai-generated" in human.stdout
+
+
+def test_needs_review_from_the_cli(corpus: Path, tmp_path: Path) -> None:
+    lib = tmp_path / "L"
+    (o,) = run_json("import", str(corpus / "ai-novelai__v1-1x1.png"), lib=lib)
+    wid = str(o["work_id"])
+    assert run_json("list", "--needs-review", lib=lib) == []
+    (w,) = run_json("list", lib=lib)
+    assert w["suggested_class"] == "ai-generated" and w["class"] == "undeclared"
+    run_json("declare", wid, "--class", "human-made", lib=lib)
+    (flagged,) = run_json("list", "--needs-review", lib=lib)
+    assert flagged["id"] == int(wid)
+    shown = run_json("show", wid, lib=lib)
+    assert shown["needs_review"] and "NovelAI" in shown["review_reason"]
+    assert shown["suggested_class"] == "ai-generated"
+    assert [s["tool"] for s in shown["signals"]] == ["NovelAI"]
+    text = run("show", wid, lib=lib).stdout
+    assert "files say:  ai-generated" in text and "NovelAI" in text

@@ -204,6 +204,27 @@ def _tool_findings(facts: FileFacts) -> list[Finding]:
     return []
 
 
+def _camera_finding(facts: FileFacts) -> list[Finding]:
+    """EXIF that names the camera which took the picture: weak, unsigned evidence of a
+    capture, but what a photographer's files normally carry."""
+    make = (facts.exif.get("Image Make") or "").strip()
+    model = (facts.exif.get("Image Model") or "").strip()
+    if not make or not model or len(make) > 80 or len(model) > 120:
+        return []
+    if _generator_named(make) or _generator_named(model) or make.startswith(("{", "prompt:")):
+        return []
+    taken = facts.exif.get("EXIF DateTimeOriginal")
+    return [
+        Finding(
+            source="exif:Make",
+            family=FAMILY,
+            tool=f"{make} {model}" if not model.lower().startswith(make.lower()) else model,
+            verdict="human-made",
+            detail=f"EXIF names the camera {make} {model}" + (f", taken {taken}" if taken else ""),
+        )
+    ]
+
+
 def detect(facts: FileFacts) -> list[Finding]:
     """Findings from XMP, IPTC IIM and EXIF text fields."""
     found = _source_type_findings(facts.xmp)
@@ -212,4 +233,6 @@ def detect(facts: FileFacts) -> list[Finding]:
         found.append(ai_fields)
     found += _credit_findings(facts)
     found += _tool_findings(facts)
+    if not any(f.verdict in ("ai-generated", "ai-assisted") for f in found):
+        found += _camera_finding(facts)
     return found
