@@ -24,7 +24,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, TypeGuard
 
-from inkseal.library.detect.a1111 import (
+from inkseal.library.detect.base import FileFacts, Finding
+from inkseal.library.detect.common import (
     MAX_STEPS,
     MAX_TEXT,
     as_float,
@@ -36,7 +37,6 @@ from inkseal.library.detect.a1111 import (
     json_object,
     size_text,
 )
-from inkseal.library.detect.base import FileFacts, Finding
 
 FAMILY = "comfyui"
 TOOL = "ComfyUI"

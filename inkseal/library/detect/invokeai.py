@@ -19,7 +19,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from inkseal.library.detect.a1111 import (
+from inkseal.library.detect.base import FileFacts, Finding
+from inkseal.library.detect.common import (
     MAX_STEPS,
     as_float,
     as_int,
@@ -29,7 +30,6 @@ from inkseal.library.detect.a1111 import (
     json_object,
     size_text,
 )
-from inkseal.library.detect.base import FileFacts, Finding
 
 FAMILY = "invokeai"
 TOOL = "InvokeAI"

@@ -29,7 +29,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from inkseal.library.detect import a1111, comfyui
-from inkseal.library.detect.a1111 import (
+from inkseal.library.detect.base import FileFacts, Finding
+from inkseal.library.detect.common import (
     MAX_STEPS,
     as_float,
     as_int,
@@ -39,7 +40,6 @@ from inkseal.library.detect.a1111 import (
     json_object,
     size_text,
 )
-from inkseal.library.detect.base import FileFacts, Finding
 
 FAMILY = "novelai"
 TOOL = "NovelAI"

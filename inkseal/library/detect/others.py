@@ -30,7 +30,8 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from inkseal.library.detect.a1111 import (
+from inkseal.library.detect.base import FileFacts, Finding
+from inkseal.library.detect.common import (
     MAX_STEPS,
     as_float,
     as_int,
@@ -44,7 +45,6 @@ from inkseal.library.detect.a1111 import (
     text_of,
     unique_texts,
 )
-from inkseal.library.detect.base import FileFacts, Finding
 
 # Chunks other detectors read, and XMP: never JSON parameters for the tools here.
 _NOT_HERE = frozenset(
