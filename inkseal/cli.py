@@ -115,6 +115,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("paths", nargs="+", metavar="PATH")
 
+    p = sub.add_parser(
+        "rescan",
+        parents=[common],
+        help="run the detectors again over files already in the library",
+    )
+    p.add_argument("ids", nargs="*", type=_work_id, metavar="ID", help="works (default: all)")
+
     p = sub.add_parser("show", parents=[common], help="show one work in full")
     p.add_argument("id", type=_work_id)
 
@@ -260,6 +267,24 @@ def _cmd_scan(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     return EXIT_FAILED if cancelled or any(r.error for r in results) else EXIT_OK
 
 
+def _cmd_rescan(lib: Any, args: argparse.Namespace, out: TextIO) -> int:
+    from inkseal.library.rescan import rescan
+
+    outcomes = rescan(lib, args.ids or None)
+    if args.json:
+        _print_json([o.to_json() for o in outcomes], out)
+    else:
+        for o in outcomes:
+            line = f"{o.status:<9}  #{o.work_id} file {o.file_id}"
+            line += f": {o.reason}" if o.reason else f"  suggests {o.suggested_class}"
+            out.write(line + "\n")
+        counts = {
+            k: sum(o.status == k for o in outcomes) for k in ("updated", "unchanged", "failed")
+        }
+        out.write(", ".join(f"{n} {k}" for k, n in counts.items()) + "\n")
+    return EXIT_FAILED if any(o.status == "failed" for o in outcomes) else EXIT_OK
+
+
 def _describe_finding(
     source: str, tool: str | None, verdict: str | None, detail: str | None
 ) -> str:
@@ -394,6 +419,8 @@ def run(argv: Sequence[str], out: TextIO | None = None, err: TextIO | None = Non
                 return _cmd_list(lib, args, out)
             if args.command == "show":
                 return _cmd_show(lib, args, out)
+            if args.command == "rescan":
+                return _cmd_rescan(lib, args, out)
             return _cmd_edit(lib, args, out)
     except InvalidInput as exc:
         err.write(f"inkseal: {exc}\n")

@@ -261,3 +261,18 @@ def test_needs_review_from_the_cli(corpus: Path, tmp_path: Path) -> None:
     assert [s["tool"] for s in shown["signals"]] == ["NovelAI"]
     text = run("show", wid, lib=lib).stdout
     assert "files say:  ai-generated" in text and "NovelAI" in text
+
+
+def test_rescan_from_the_cli(tmp_path: Path) -> None:
+    lib = tmp_path / "L"
+    (o,) = run_json("import", str(save(gradient(), tmp_path / "a.png", "PNG")), lib=lib)
+    (r,) = run_json("rescan", lib=lib)
+    assert r == {
+        "work_id": o["work_id"],
+        "file_id": r["file_id"],
+        "status": "unchanged",
+        "suggested_class": "unknown",
+        "reason": None,
+    }
+    proc = run("rescan", "999", lib=lib)
+    assert proc.returncode == 0 and "0 updated, 0 unchanged, 0 failed" in proc.stdout
