@@ -75,6 +75,7 @@ def render(out_dir: Path) -> list[Path]:
             "墨竹 Ink bamboo": ("human-made", []),
             "Red seal study": ("ai-assisted", [("Stable Diffusion XL", "background", "sky")]),
             "Pine on the ridge": ("human-made", []),
+            "Harvest moon": ("human-made", []),
             "Night garden": ("ai-assisted", [("Topaz Gigapixel", "upscaling", None)]),
             "c2pa-ai__google-genai-1-manifest": (
                 "ai-generated",
@@ -90,7 +91,9 @@ def render(out_dir: Path) -> list[Path]:
         window = MainWindow(ctx)
         window.resize(1280, 800)
         window.show()
-        window.grid.setCurrentIndex(window.model.index(2))
+        google = by_title.get("c2pa-ai__google-genai-1-manifest")
+        row = window.model.row_of(google) if google is not None else None
+        window.grid.setCurrentIndex(window.model.index(row if row is not None else 0))
         loop = QEventLoop()
         QTimer.singleShot(1500, loop.quit)  # thumbnails arrive from worker threads
         loop.exec()
