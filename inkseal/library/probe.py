@@ -69,11 +69,15 @@ def read_file(path: Path) -> RawFile:
         if st.st_size > MAX_FILE_BYTES:
             raise ReadError(f"too large ({st.st_size / 2**30:.1f} GiB; the limit is 1 GiB)")
         with open(path, "rb") as fh:
-            data = fh.read(MAX_FILE_BYTES + 1)
+            # Ask for exactly what stat promised (plus one byte, to notice a file still
+            # growing): asking for the 1 GiB limit would allocate it for every file.
+            data = fh.read(min(st.st_size, MAX_FILE_BYTES) + 1)
     except OSError as exc:
         raise ReadError(_os_reason(exc)) from exc
     if not data:
         raise ReadError("the file is empty (0 bytes)")
+    if len(data) != st.st_size:
+        raise ReadError("the file changed while it was being read; try again when it is written")
     return RawFile(
         path, data, hashlib.sha256(data).hexdigest(), datetime.fromtimestamp(st.st_mtime, UTC)
     )
@@ -107,6 +111,8 @@ def truncation_problem(data: bytes, fmt: Format) -> str | None:
 
     Scanning does not decode pixels; this catches files cut short without doing so.
     """
+    if fmt.name == "JPEG" and data.endswith(b"\xff\xd9"):
+        return None  # the usual case, without searching
     tail = data[-65536:]
     if fmt.name == "JPEG" and b"\xff\xd9" not in tail:
         return "the file is truncated: its JPEG data has no end-of-image marker"
