@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
@@ -292,6 +293,56 @@ def rename(lib: Library, work_id: int, title: str) -> None:
         append_event(s, "work.renamed", work_id, {"from": old, "to": title})
 
 
+EDITABLE_FIELDS = ("creator", "creation_date", "medium", "description")
+_LIMITS = {"creator": 500, "medium": 500, "description": 20_000}
+_PARTIAL_DATE = re.compile(r"\d{4}(-(0[1-9]|1[0-2])(-(0[1-9]|[12]\d|3[01]))?)?")
+
+
+def _clean_field(name: str, value: str | None) -> str | None:
+    if name not in EDITABLE_FIELDS:
+        raise InvalidInput(f"{name!r} cannot be edited this way")
+    if value is None:
+        return None
+    text = value.strip() if name == "description" else " ".join(value.split())
+    if not text:
+        return None
+    if name == "creation_date":
+        if not _PARTIAL_DATE.fullmatch(text):
+            raise InvalidInput(
+                f"a creation date is a year, year-month or full date (2024, 2024-05, "
+                f"2024-05-17), not {text!r}"
+            )
+        return text
+    if len(text) > _LIMITS[name]:
+        raise InvalidInput(f"the {name} can be at most {_LIMITS[name]} characters")
+    return text
+
+
+def edit_fields(
+    lib: Library, work_id: int, changes: dict[str, str | None]
+) -> dict[str, str | None]:
+    """Set creator, creation date, medium or description (None or "" clears one).
+
+    Returns the previous values of the fields that changed, for undo.
+    """
+    clean = {name: _clean_field(name, value) for name, value in changes.items()}
+    with lib.write.begin() as s:
+        work = _get(s, work_id)
+        before = {name: getattr(work, name) for name in clean}
+        changed = {n: v for n, v in clean.items() if before[n] != v}
+        if not changed:
+            return {}
+        for name, value in changed.items():
+            setattr(work, name, value)
+        append_event(
+            s,
+            "work.edited",
+            work_id,
+            {"changes": {n: {"from": before[n], "to": v} for n, v in changed.items()}},
+        )
+        return {n: before[n] for n in changed}
+
+
 def _clean_tags(tags: Iterable[str]) -> list[str]:
     out: list[str] = []
     seen: set[str] = set()
@@ -384,9 +435,17 @@ def declare(
     ai_uses: Sequence[AIUseInput] = (),
     note: str | None = None,
     declared_by: str | None = None,
+    *,
+    allow_undeclared: bool = False,
 ) -> DeclarationInfo:
-    """Record what the artist declares about a work. Earlier declarations stay."""
-    _check_class(provenance_class)
+    """Record what the artist declares about a work. Earlier declarations stay.
+
+    `allow_undeclared` lets undo withdraw a first declaration: the log then shows a
+    declaration of "undeclared" after it, rather than the first one disappearing.
+    """
+    _check_class(provenance_class, allow_undeclared=allow_undeclared)
+    if provenance_class == ProvenanceClass.UNDECLARED and ai_uses:
+        raise InvalidInput("an undeclared work has no AI uses")
     stages = {s.value for s in AIStage}
     for use in ai_uses:
         if not use.tool.strip():
@@ -431,3 +490,9 @@ def declare(
             },
         )
         return info
+
+
+def all_tags(lib: Library) -> list[str]:
+    """Every tag name in the library, for completion."""
+    with lib.read() as s:
+        return sorted(s.scalars(select(Tag.name)).all(), key=str.lower)

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import html
 from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QSize, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QDragEnterEvent, QDropEvent, QKeySequence
+from PySide6.QtGui import QAction, QDragEnterEvent, QDropEvent, QKeySequence, QUndoStack
 from PySide6.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
@@ -22,17 +21,17 @@ from PySide6.QtWidgets import (
     QPushButton,
     QSlider,
     QSplitter,
-    QTextBrowser,
     QVBoxLayout,
     QWidget,
 )
 
 from inkseal.library.dto import ImportProgress, ImportReport, WorkSummary
 from inkseal.library.importer import CancelToken, import_paths
-from inkseal.library.works import count_works, get_work, list_works
+from inkseal.library.works import count_works, list_works
 from inkseal.ui.context import AppContext
-from inkseal.ui.grid.delegate import CLASS_STYLE, CardDelegate
+from inkseal.ui.grid.delegate import CardDelegate
 from inkseal.ui.grid.model import WorksModel
+from inkseal.ui.inspector import Inspector
 from inkseal.ui.tasks import run_task
 
 FILTERS: list[tuple[str, str | None]] = [
@@ -101,11 +100,8 @@ class MainWindow(QMainWindow):
         self.grid.setGridSize(self.delegate.card_size())
         self.grid.selectionModel().selectionChanged.connect(self._on_selection)
 
-        self.inspector = QTextBrowser()
-        self.inspector.setObjectName("inspector")
-        self.inspector.setOpenLinks(False)
-        self.inspector.setOpenExternalLinks(False)
-        self.inspector.setMinimumWidth(280)
+        self.undo_stack = QUndoStack(self)
+        self.inspector = Inspector(ctx.library, self.undo_stack, self.refresh)
 
         top = QHBoxLayout()
         top.addWidget(self.search, 1)
@@ -122,7 +118,7 @@ class MainWindow(QMainWindow):
         splitter.addWidget(centre)
         splitter.addWidget(self.inspector)
         splitter.setStretchFactor(1, 1)
-        splitter.setSizes([180, 700, 320])
+        splitter.setSizes([170, 690, 380])
         self.setCentralWidget(splitter)
 
         self.status_label = QLabel()
@@ -142,7 +138,6 @@ class MainWindow(QMainWindow):
 
         self._build_menus()
         self.refresh()
-        self._show_inspector(None)
 
     # Menus ------------------------------------------------------------------------------
     def _build_menus(self) -> None:
@@ -160,6 +155,21 @@ class MainWindow(QMainWindow):
         quit_action.setShortcut(QKeySequence.StandardKey.Quit)
         quit_action.triggered.connect(self.close)
         file_menu.addAction(quit_action)
+
+        edit_menu = self.menuBar().addMenu("&Edit")
+        self.undo_action = self.undo_stack.createUndoAction(self, "&Undo")
+        self.undo_action.setShortcut(QKeySequence.StandardKey.Undo)
+        self.redo_action = self.undo_stack.createRedoAction(self, "&Redo")
+        self.redo_action.setShortcuts(
+            [QKeySequence("Ctrl+Shift+Z"), QKeySequence(QKeySequence.StandardKey.Redo)]
+        )
+        edit_menu.addAction(self.undo_action)
+        edit_menu.addAction(self.redo_action)
+        edit_menu.addSeparator()
+        select_all = QAction("Select &All", self)
+        select_all.setShortcut(QKeySequence.StandardKey.SelectAll)
+        select_all.triggered.connect(self.grid.selectAll)
+        edit_menu.addAction(select_all)
 
         view_menu = self.menuBar().addMenu("&View")
         find = QAction("&Find", self)
@@ -231,70 +241,7 @@ class MainWindow(QMainWindow):
 
     def _on_selection(self, *_args: Any) -> None:
         works = self.selected_works()
-        self._show_inspector(works[0].id if len(works) == 1 else None, len(works))
-
-    def _show_inspector(self, work_id: int | None, count: int = 0) -> None:
-        if work_id is None:
-            text = (
-                f"<p>{count} works selected.</p>"
-                if count > 1
-                else "<p>Select a work to see its record.</p>"
-                "<p>Drop image files or folders anywhere on this window to import them.</p>"
-            )
-            self.inspector.setHtml(text)
-            return
-        w = get_work(self.ctx.library, work_id)
-        e = html.escape  # everything shown comes from the library or from files: untrusted
-        label, colour = CLASS_STYLE.get(w.provenance_class, ("?", "#666"))
-        parts = [
-            f"<h2>{e(w.title)}</h2>",
-            f"<p><span style='background:{colour};color:white'>&nbsp;{e(label)}&nbsp;</span></p>",
-        ]
-        if w.needs_review and w.review_reason:
-            parts.append(f"<p style='color:#b71c1c'><b>Needs review:</b> {e(w.review_reason)}</p>")
-        if w.suggested_class and w.suggested_class != "unknown":
-            parts.append(f"<p><b>The files suggest</b> {e(w.suggested_class)}</p>")
-        if w.declaration and w.declaration.ai_uses:
-            parts.append("<p><b>AI use</b><br>")
-            parts.append(
-                "<br>".join(
-                    f"{e(u.tool)} — {e(u.stage)}" + (f": {e(u.note)}" if u.note else "")
-                    for u in w.declaration.ai_uses
-                )
-            )
-            parts.append("</p>")
-        if w.tags:
-            parts.append(f"<p><b>Tags</b> {e(', '.join(w.tags))}</p>")
-        for f in w.files:
-            i = f.info
-            parts.append(
-                f"<p><b>{e(i.role.capitalize())}</b> {e(i.original_name)}<br>"
-                f"{e(i.media_type)}, {i.width}×{i.height}"
-                + (f", {i.frames} frames" if i.frames > 1 else "")
-                + f", {i.size / 1024:.0f} KiB<br>"
-                f"<small>SHA-256 {e(i.sha256)}</small></p>"
-            )
-            for sig in f.signals[:10]:
-                verified = (
-                    " ✔ signature valid"
-                    if sig.verified is True
-                    else " (unverified)"
-                    if sig.verified is False
-                    else ""
-                )
-                parts.append(
-                    f"<p style='margin-left:8px'><b>{e(sig.tool or sig.family)}</b>"
-                    f" <small>{e(sig.source)}{e(verified)}</small>"
-                    + (f" → {e(sig.verdict)}" if sig.verdict else "")
-                    + (f"<br><small>{e(sig.excerpt)}</small>" if sig.excerpt else "")
-                    + "</p>"
-                )
-            for warning in f.metadata.get("warnings", [])[:5]:
-                parts.append(f"<p style='color:#b26a00'>⚠ {e(str(warning))}</p>")
-        parts.append("<p><b>History</b><br>")
-        parts.append("<br>".join(f"{ev.at:%Y-%m-%d %H:%M} {e(ev.kind)}" for ev in w.history))
-        parts.append("</p>")
-        self.inspector.setHtml("".join(parts))
+        self.inspector.show_works([w.id for w in works])
 
     # Import -----------------------------------------------------------------------------
     @property

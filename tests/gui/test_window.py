@@ -101,7 +101,7 @@ def test_inspector_escapes_untrusted_text(qtbot, window, tmp_path: Path) -> None
     works.rename(window.ctx.library, wid, '<img src="file:///etc/passwd"><b>x</b>')
     window.refresh()
     window.grid.setCurrentIndex(window.model.index(0))
-    shown = window.inspector.toPlainText()
+    shown = window.inspector.details.toPlainText() + window.inspector.heading.text()
     assert '<img src="file:///etc/passwd"><b>x</b>' in shown
 
 

@@ -10,6 +10,7 @@ import random
 import threading
 from pathlib import Path
 
+import pytest
 from PIL import Image
 from sqlalchemy import func, select
 
@@ -377,3 +378,25 @@ def test_list_after_import(lib, tmp_path: Path) -> None:
     assert sorted(w.title for w in works) == ["w0", "w1", "w2"]
     assert all(len(w.files) == 1 and w.primary for w in works)
     json.dumps([w.to_json() for w in works])
+
+
+def test_edit_fields_validates_and_returns_old_values(lib, tmp_path: Path) -> None:
+    from inkseal.library.errors import InvalidInput
+    from inkseal.library.works import edit_fields
+
+    (o,) = import_paths(lib, [save(gradient(), tmp_path / "a.png", "PNG")]).outcomes
+    assert edit_fields(lib, o.work_id, {"creation_date": "2024", "medium": " ink  on paper "}) == {
+        "creation_date": None,
+        "medium": None,
+    }
+    w = get_work(lib, o.work_id)
+    assert (w.creation_date, w.medium) == ("2024", "ink on paper")
+    assert edit_fields(lib, o.work_id, {"medium": "ink on paper"}) == {}  # no change, no event
+    for bad in ("2024-13", "May 2024", "24"):
+        with pytest.raises(InvalidInput, match="creation date"):
+            edit_fields(lib, o.work_id, {"creation_date": bad})
+    with pytest.raises(InvalidInput):
+        edit_fields(lib, o.work_id, {"title": "x"})
+    assert edit_fields(lib, o.work_id, {"medium": ""}) == {"medium": "ink on paper"}
+    kinds = [e.kind for e in get_work(lib, o.work_id).history]
+    assert kinds == ["work.imported", "work.edited", "work.edited"]

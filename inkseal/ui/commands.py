@@ -1,0 +1,162 @@
+"""Undoable edits. Each command is done once, by the caller, before it is pushed (so a
+refused edit never reaches the stack); undo and redo then call the same services again.
+
+History is append-only: undoing an edit records a new event that restores the old value.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from PySide6.QtGui import QUndoCommand
+
+from inkseal.library import works
+from inkseal.library.dto import DeclarationInfo
+from inkseal.library.library import Library
+
+Refresh = Callable[[], None]
+
+
+class _Command(QUndoCommand):
+    def __init__(self, lib: Library, refresh: Refresh, text: str) -> None:
+        super().__init__(text)
+        self.lib = lib
+        self.refresh = refresh
+        self._first = True
+
+    def redo(self) -> None:
+        if self._first:  # already done by the caller
+            self._first = False
+        else:
+            self.apply()
+        self.refresh()
+
+    def undo(self) -> None:
+        self.revert()
+        self.refresh()
+
+    def apply(self) -> None:
+        raise NotImplementedError
+
+    def revert(self) -> None:
+        raise NotImplementedError
+
+
+class RenameCommand(_Command):
+    def __init__(self, lib: Library, refresh: Refresh, work_id: int, old: str, new: str) -> None:
+        super().__init__(lib, refresh, f"Rename to “{new}”")
+        self.work_id, self.old, self.new = work_id, old, new
+
+    def apply(self) -> None:
+        works.rename(self.lib, self.work_id, self.new)
+
+    def revert(self) -> None:
+        works.rename(self.lib, self.work_id, self.old)
+
+
+FIELD_LABELS = {
+    "creator": "Creator",
+    "creation_date": "Creation Date",
+    "medium": "Medium",
+    "description": "Description",
+}
+
+
+class FieldsCommand(_Command):
+    def __init__(
+        self,
+        lib: Library,
+        refresh: Refresh,
+        work_id: int,
+        old: dict[str, str | None],
+        new: dict[str, str | None],
+    ) -> None:
+        label = ", ".join(FIELD_LABELS.get(n, n) for n in new)
+        super().__init__(lib, refresh, f"Edit {label}")
+        self.work_id, self.old, self.new = work_id, old, new
+
+    def apply(self) -> None:
+        works.edit_fields(self.lib, self.work_id, self.new)
+
+    def revert(self) -> None:
+        works.edit_fields(self.lib, self.work_id, self.old)
+
+
+@dataclass(frozen=True)
+class _Declared:
+    provenance_class: str
+    ai_uses: tuple[works.AIUseInput, ...]
+    note: str | None
+
+
+def _state(info: DeclarationInfo | None) -> _Declared:
+    if info is None:
+        return _Declared("undeclared", (), None)
+    uses = tuple(works.AIUseInput(u.tool, u.stage, u.note) for u in info.ai_uses)
+    return _Declared(info.provenance_class, uses, info.note)
+
+
+class DeclareCommand(_Command):
+    """A declaration for one or many works; undo restores each work's previous one."""
+
+    def __init__(
+        self,
+        lib: Library,
+        refresh: Refresh,
+        previous: dict[int, DeclarationInfo | None],
+        provenance_class: str,
+        ai_uses: Sequence[works.AIUseInput],
+        note: str | None,
+    ) -> None:
+        n = len(previous)
+        super().__init__(
+            lib, refresh, f"Declare {provenance_class}" + (f" for {n} works" if n > 1 else "")
+        )
+        self.previous = {wid: _state(info) for wid, info in previous.items()}
+        self.new = _Declared(provenance_class, tuple(ai_uses), note)
+
+    def apply(self) -> None:
+        for wid in self.previous:
+            works.declare(self.lib, wid, self.new.provenance_class, self.new.ai_uses, self.new.note)
+
+    def revert(self) -> None:
+        for wid, old in self.previous.items():
+            works.declare(
+                self.lib, wid, old.provenance_class, old.ai_uses, old.note, allow_undeclared=True
+            )
+
+
+class TagsCommand(_Command):
+    """Tags added to and removed from works; undo does the opposite for exactly those."""
+
+    def __init__(
+        self,
+        lib: Library,
+        refresh: Refresh,
+        added: dict[int, list[str]],
+        removed: dict[int, list[str]],
+    ) -> None:
+        names = sorted({t for ts in added.values() for t in ts})
+        gone = sorted({t for ts in removed.values() for t in ts})
+        parts = ([f"add {', '.join(names)}"] if names else []) + (
+            [f"remove {', '.join(gone)}"] if gone else []
+        )
+        super().__init__(lib, refresh, "Tags: " + "; ".join(parts))
+        self.added, self.removed = added, removed
+
+    def apply(self) -> None:
+        for wid, tags in self.added.items():
+            if tags:
+                works.add_tags(self.lib, wid, tags)
+        for wid, tags in self.removed.items():
+            if tags:
+                works.remove_tags(self.lib, wid, tags)
+
+    def revert(self) -> None:
+        for wid, tags in self.added.items():
+            if tags:
+                works.remove_tags(self.lib, wid, tags)
+        for wid, tags in self.removed.items():
+            if tags:
+                works.add_tags(self.lib, wid, tags)

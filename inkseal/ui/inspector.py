@@ -1,0 +1,396 @@
+"""The inspector: edit the selected work(s) and read everything known about them.
+
+Every edit goes through the library at once (no Save button) and onto the undo stack.
+Text from the library or from files is escaped wherever it is shown as rich text.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtCore import QEvent, QObject, Qt
+from PySide6.QtGui import QUndoStack
+from PySide6.QtWidgets import (
+    QComboBox,
+    QCompleter,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QMessageBox,
+    QPlainTextEdit,
+    QPushButton,
+    QScrollArea,
+    QTextBrowser,
+    QVBoxLayout,
+    QWidget,
+)
+
+from inkseal.library import works
+from inkseal.library.dto import WorkDetail
+from inkseal.library.errors import InksealError
+from inkseal.library.library import Library
+from inkseal.ui.commands import DeclareCommand, FieldsCommand, RenameCommand, TagsCommand
+from inkseal.ui.grid.delegate import CLASS_STYLE
+
+CLASSES = [
+    ("Undeclared", "undeclared"),
+    ("Human-made", "human-made"),
+    ("AI-assisted", "ai-assisted"),
+    ("AI-generated", "ai-generated"),
+]
+STAGES = [
+    "ideation", "reference", "sketch", "composition", "generation", "inpainting",
+    "background", "colouring", "upscaling", "editing", "other",
+]  # fmt: skip
+
+
+def split_tags(text: str) -> list[str]:
+    out: list[str] = []
+    for part in text.split(","):
+        name = " ".join(part.split())
+        if name and name.lower() not in {t.lower() for t in out}:
+            out.append(name)
+    return out
+
+
+class _FocusOut(QObject):
+    """Calls back when a plain-text editor loses focus (it has no editingFinished)."""
+
+    def __init__(self, callback: Callable[[], None]) -> None:
+        super().__init__()
+        self.callback = callback
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802
+        if event.type() == QEvent.Type.FocusOut:
+            self.callback()
+        return False
+
+
+class Inspector(QScrollArea):
+    def __init__(self, lib: Library, undo: QUndoStack, on_change: Callable[[], None]) -> None:
+        super().__init__()
+        self.setObjectName("inspector")
+        self.lib = lib
+        self.undo = undo
+        self.on_change = on_change
+        self.work_ids: list[int] = []
+        self.work: WorkDetail | None = None  # when exactly one work is selected
+        self._common_tags: list[str] = []
+        self._loading = False
+
+        body = QWidget()
+        self.setWidget(body)
+        self.setWidgetResizable(True)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setMinimumWidth(340)
+        layout = QVBoxLayout(body)
+
+        self.heading = QLabel()
+        self.heading.setWordWrap(True)
+        self.heading.setTextFormat(Qt.TextFormat.PlainText)
+        font = self.heading.font()
+        font.setPointSizeF(font.pointSizeF() * 1.3)
+        font.setBold(True)
+        self.heading.setFont(font)
+        layout.addWidget(self.heading)
+
+        self.form_box = QWidget()
+        form = QFormLayout(self.form_box)
+        form.setContentsMargins(0, 0, 0, 0)
+        self.title = QLineEdit()
+        self.title.setToolTip("The work's title (press Enter to save)")
+        self.creator = QLineEdit()
+        self.creation_date = QLineEdit()
+        self.creation_date.setPlaceholderText("2024, 2024-05 or 2024-05-17")
+        self.medium = QLineEdit()
+        self.medium.setPlaceholderText("e.g. ink on paper, digital (Krita)")
+        self.description = QPlainTextEdit()
+        self.description.setMaximumHeight(80)
+        self._desc_filter = _FocusOut(self._commit_description)
+        self.description.installEventFilter(self._desc_filter)
+        form.addRow("Title", self.title)
+        form.addRow("Creator", self.creator)
+        form.addRow("Created", self.creation_date)
+        form.addRow("Medium", self.medium)
+        form.addRow("Description", self.description)
+        layout.addWidget(self.form_box)
+        self.title.editingFinished.connect(self._commit_title)
+        for name in ("creator", "creation_date", "medium"):
+            edit: QLineEdit = getattr(self, name)
+            edit.editingFinished.connect(lambda n=name: self._commit_field(n))
+
+        decl = QFormLayout()
+        self.cls = QComboBox()
+        for label, value in CLASSES:
+            self.cls.addItem(label, value)
+        self.cls.setToolTip("How the work was made, as you declare it")
+        self.cls.activated.connect(self._commit_class)
+        decl.addRow("Class", self.cls)
+        self.tags = QLineEdit()
+        self.tags.setPlaceholderText("comma, separated, tags")
+        self.tags.editingFinished.connect(self._commit_tags)
+        decl.addRow("Tags", self.tags)
+        layout.addLayout(decl)
+
+        layout.addWidget(QLabel("AI use"))
+        self.ai_uses = QListWidget()
+        self.ai_uses.setMaximumHeight(70)
+        layout.addWidget(self.ai_uses)
+        self.ai_tool = QLineEdit()
+        self.ai_tool.setPlaceholderText("Tool, e.g. Stable Diffusion XL")
+        self.ai_stage = QComboBox()
+        self.ai_stage.addItems(STAGES)
+        self.ai_stage.setToolTip("The stage of the work the tool was used for")
+        self.ai_note = QLineEdit()
+        self.ai_note.setPlaceholderText("What it did (optional)")
+        self.ai_add = QPushButton("Add AI use")
+        self.ai_add.setToolTip("Declare this AI use (the class becomes AI-assisted if needed)")
+        self.ai_add.clicked.connect(self._add_ai_use)
+        self.ai_remove = QPushButton("Remove")
+        self.ai_remove.setToolTip("Remove the AI use selected above")
+        self.ai_remove.clicked.connect(self._remove_ai_use)
+        first = QHBoxLayout()
+        first.addWidget(self.ai_tool, 2)
+        first.addWidget(self.ai_stage, 1)
+        second = QHBoxLayout()
+        second.addWidget(self.ai_note, 1)
+        second.addWidget(self.ai_add)
+        second.addWidget(self.ai_remove)
+        layout.addLayout(first)
+        layout.addLayout(second)
+
+        self.details = QTextBrowser()
+        self.details.setObjectName("inspector-details")
+        self.details.setOpenLinks(False)
+        self.details.setOpenExternalLinks(False)
+        self.details.setMinimumHeight(260)
+        layout.addWidget(self.details, 1)
+        self.show_works([])
+
+    # Loading ---------------------------------------------------------------------------
+    def show_works(self, work_ids: list[int]) -> None:
+        self._loading = True
+        try:
+            self._show(work_ids)
+        finally:
+            self._loading = False
+
+    def reload(self) -> None:
+        self.show_works(self.work_ids)
+
+    def _show(self, work_ids: list[int]) -> None:
+        self.work_ids = list(work_ids)
+        details = [works.get_work(self.lib, wid) for wid in work_ids[:500]]
+        self.work = details[0] if len(details) == 1 else None
+        editable = bool(details)
+        for widget in (self.cls, self.tags, self.ai_tool, self.ai_stage, self.ai_note, self.ai_add):
+            widget.setEnabled(editable)
+        self.form_box.setVisible(self.work is not None)
+        completer = QCompleter(works.all_tags(self.lib), self.tags)
+        completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
+        self.tags.setCompleter(completer)
+        if not details:
+            self.heading.setText("No work selected")
+            self.details.setHtml(
+                "<p>Select a work to see and edit its record.</p>"
+                "<p>Drop image files or folders anywhere on this window to import them.</p>"
+            )
+            self.ai_uses.clear()
+            self.tags.clear()
+            self.ai_remove.setEnabled(False)
+            return
+        classes = {d.provenance_class for d in details}
+        self.cls.setCurrentIndex(self.cls.findData(classes.pop()) if len(classes) == 1 else -1)
+        common = set.intersection(*({t.lower() for t in d.tags} for d in details))
+        self._common_tags = [t for t in details[0].tags if t.lower() in common]
+        self.tags.setText(", ".join(self._common_tags))
+        if self.work is None:
+            self.heading.setText(f"{len(work_ids)} works selected")
+            self.ai_uses.clear()
+            self.ai_remove.setEnabled(False)
+            self.details.setHtml(
+                "<p>Class and tags apply to every selected work. Tags shown are the ones "
+                "they all share.</p>"
+            )
+            return
+        w = self.work
+        self.heading.setText(w.title)
+        self.title.setText(w.title)
+        self.creator.setText(w.creator or "")
+        self.creation_date.setText(w.creation_date or "")
+        self.medium.setText(w.medium or "")
+        self.description.setPlainText(w.description or "")
+        self.ai_uses.clear()
+        for u in w.declaration.ai_uses if w.declaration else ():
+            self.ai_uses.addItem(f"{u.tool} — {u.stage}" + (f": {u.note}" if u.note else ""))
+        self.ai_remove.setEnabled(self.ai_uses.count() > 0)
+        self.details.setHtml(details_html(w))
+
+    # Edits -----------------------------------------------------------------------------
+    def _run(self, make_command: Callable[[], Any]) -> None:
+        """Do an edit, then push its command; a refused edit shows why and changes nothing."""
+        if self._loading:
+            return
+        try:
+            command = make_command()
+        except InksealError as exc:
+            QMessageBox.warning(self, "Inkseal", str(exc))
+            self.reload()
+            return
+        if command is not None:
+            self.undo.push(command)
+
+    def _refresh(self) -> None:
+        self.on_change()
+        self.reload()
+
+    def _commit_title(self) -> None:
+        w = self.work
+        if w is None or self.title.text().strip() == w.title:
+            return
+        new = " ".join(self.title.text().split())
+
+        def make() -> RenameCommand:
+            works.rename(self.lib, w.id, new)
+            return RenameCommand(self.lib, self._refresh, w.id, w.title, new)
+
+        self._run(make)
+
+    def _commit_field(self, name: str) -> None:
+        w = self.work
+        if w is None:
+            return
+        edit: QLineEdit = getattr(self, name)
+        self._edit_field(w.id, name, edit.text())
+
+    def _commit_description(self) -> None:
+        if self.work is not None:
+            self._edit_field(self.work.id, "description", self.description.toPlainText())
+
+    def _edit_field(self, work_id: int, name: str, value: str) -> None:
+        def make() -> FieldsCommand | None:
+            old = works.edit_fields(self.lib, work_id, {name: value})
+            if not old:
+                return None
+            return FieldsCommand(self.lib, self._refresh, work_id, old, {name: value})
+
+        self._run(make)
+
+    def _declare(self, cls: str, uses: list[works.AIUseInput]) -> None:
+        ids = list(self.work_ids)
+
+        def make() -> DeclareCommand:
+            previous = {wid: works.get_work(self.lib, wid).declaration for wid in ids}
+            for wid in ids:
+                works.declare(self.lib, wid, cls, uses, allow_undeclared=True)
+            return DeclareCommand(self.lib, self._refresh, previous, cls, uses, None)
+
+        self._run(make)
+
+    def _current_uses(self) -> list[works.AIUseInput]:
+        w = self.work
+        if w is None or w.declaration is None:
+            return []
+        return [works.AIUseInput(u.tool, u.stage, u.note) for u in w.declaration.ai_uses]
+
+    def _commit_class(self, _index: int) -> None:
+        cls = self.cls.currentData()
+        if not cls or not self.work_ids:
+            return
+        keep = self._current_uses() if cls in ("ai-assisted", "ai-generated") else []
+        self._declare(cls, keep)
+
+    def _add_ai_use(self) -> None:
+        tool = self.ai_tool.text().strip()
+        if not tool:
+            self.ai_tool.setFocus()
+            return
+        use = works.AIUseInput(
+            tool, self.ai_stage.currentText(), self.ai_note.text().strip() or None
+        )
+        cls = self.cls.currentData()
+        if cls not in ("ai-assisted", "ai-generated"):
+            cls = "ai-assisted"
+        self._declare(cls, [*self._current_uses(), use])
+        self.ai_tool.clear()
+        self.ai_note.clear()
+
+    def _remove_ai_use(self) -> None:
+        row = self.ai_uses.currentRow()
+        uses = self._current_uses()
+        if self.work is None or not 0 <= row < len(uses):
+            return
+        del uses[row]
+        self._declare(self.work.provenance_class, uses)
+
+    def _commit_tags(self) -> None:
+        if not self.work_ids:
+            return
+        wanted = split_tags(self.tags.text())
+        have = {t.lower() for t in self._common_tags}
+        want = {t.lower() for t in wanted}
+        to_add = [t for t in wanted if t.lower() not in have]
+        to_remove = [t for t in self._common_tags if t.lower() not in want]
+        if not to_add and not to_remove:
+            return
+        ids = list(self.work_ids)
+
+        def make() -> TagsCommand:
+            added = {wid: works.add_tags(self.lib, wid, to_add) for wid in ids} if to_add else {}
+            removed = (
+                {wid: works.remove_tags(self.lib, wid, to_remove) for wid in ids}
+                if to_remove
+                else {}
+            )
+            return TagsCommand(self.lib, self._refresh, added, removed)
+
+        self._run(make)
+
+
+def details_html(w: WorkDetail) -> str:
+    """The read-only part of the record, escaped: class, review, files, signals, history."""
+    e = html.escape  # everything shown comes from the library or from files: untrusted
+    label, colour = CLASS_STYLE.get(w.provenance_class, ("?", "#666"))
+    parts = [
+        f"<p><span style='background:{colour};color:white'>&nbsp;{e(label)}&nbsp;</span></p>",
+    ]
+    if w.needs_review and w.review_reason:
+        parts.append(f"<p style='color:#b71c1c'><b>Needs review:</b> {e(w.review_reason)}</p>")
+    if w.suggested_class and w.suggested_class != "unknown":
+        parts.append(f"<p><b>The files suggest</b> {e(w.suggested_class)}</p>")
+    if w.declaration and w.declaration.note:
+        parts.append(f"<p><b>Note</b> {e(w.declaration.note)}</p>")
+    for f in w.files:
+        i = f.info
+        parts.append(
+            f"<p><b>{e(i.role.capitalize())}</b> {e(i.original_name)}<br>"
+            f"{e(i.media_type)}, {i.width}×{i.height}"
+            + (f", {i.frames} frames" if i.frames > 1 else "")
+            + f", {i.size / 1024:.0f} KiB<br>"
+            f"<small>SHA-256 {e(i.sha256)}</small></p>"
+        )
+        for sig in f.signals[:10]:
+            verified = (
+                " ✔ signature valid"
+                if sig.verified is True
+                else " (unverified)"
+                if sig.verified is False
+                else ""
+            )
+            parts.append(
+                f"<p style='margin-left:8px'><b>{e(sig.tool or sig.family)}</b>"
+                f" <small>{e(sig.source)}{e(verified)}</small>"
+                + (f" → {e(sig.verdict)}" if sig.verdict else "")
+                + (f"<br><small>{e(sig.excerpt)}</small>" if sig.excerpt else "")
+                + "</p>"
+            )
+        for warning in f.metadata.get("warnings", [])[:5]:
+            parts.append(f"<p style='color:#b26a00'>⚠ {e(str(warning))}</p>")
+    parts.append("<p><b>History</b><br>")
+    parts.append("<br>".join(f"{ev.at:%Y-%m-%d %H:%M} {e(ev.kind)}" for ev in w.history))
+    parts.append("</p>")
+    return "".join(parts)

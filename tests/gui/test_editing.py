@@ -1,0 +1,127 @@
+"""Editing in the inspector, saved at once, undone and redone from the Edit menu."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QItemSelectionModel, Qt
+
+from inkseal.library.works import get_work
+from tests.images import gradient, save
+
+
+def _import(qtbot, window, tmp_path: Path, n: int) -> list[int]:
+    for i in range(n):
+        save(gradient(seed=i), tmp_path / "in" / f"w{i}.png", "PNG")
+    with qtbot.waitSignal(window.import_finished, timeout=20000) as blocker:
+        window.start_import([str(tmp_path / "in")])
+    return [o.work_id for o in blocker.args[0].outcomes]
+
+
+def _select(window, work_ids: list[int]) -> None:
+    sel = window.grid.selectionModel()
+    sel.clearSelection()
+    for wid in work_ids:
+        sel.select(
+            window.model.index(window.model.row_of(wid)), QItemSelectionModel.SelectionFlag.Select
+        )
+
+
+def _type(qtbot, edit, text: str) -> None:
+    edit.selectAll()
+    qtbot.keyClicks(edit, text)
+    qtbot.keyClick(edit, Qt.Key.Key_Return)
+
+
+def test_edit_title_and_fields_then_undo_and_redo(qtbot, window, tmp_path: Path) -> None:
+    (wid,) = _import(qtbot, window, tmp_path, 1)
+    lib = window.ctx.library
+    _select(window, [wid])
+    insp = window.inspector
+    _type(qtbot, insp.title, "Crane in mist")
+    _type(qtbot, insp.creation_date, "2024-05")
+    _type(qtbot, insp.medium, "ink on xuan paper")
+    w = get_work(lib, wid)
+    assert (w.title, w.creation_date, w.medium) == ("Crane in mist", "2024-05", "ink on xuan paper")
+    assert window.model.data(window.model.index(0)) == "Crane in mist"  # the grid follows
+    assert window.undo_action.text() == "&Undo Edit Medium"
+
+    window.undo_action.trigger()
+    assert get_work(lib, wid).medium is None
+    window.undo_action.trigger()
+    window.undo_action.trigger()
+    assert get_work(lib, wid).title == "w0"
+    assert insp.title.text() == "w0"
+    window.redo_action.trigger()
+    assert get_work(lib, wid).title == "Crane in mist"
+    kinds = [e.kind for e in get_work(lib, wid).history]
+    assert kinds.count("work.renamed") == 3  # undo is recorded, never erased
+
+
+def test_a_refused_edit_says_why_and_changes_nothing(
+    qtbot, window, tmp_path: Path, monkeypatch
+) -> None:
+    (wid,) = _import(qtbot, window, tmp_path, 1)
+    _select(window, [wid])
+    shown: list[str] = []
+    monkeypatch.setattr(
+        "inkseal.ui.inspector.QMessageBox.warning", lambda _p, _t, text: shown.append(text)
+    )
+    _type(qtbot, window.inspector.creation_date, "last spring")
+    assert shown and "creation date" in shown[0]
+    assert get_work(window.ctx.library, wid).creation_date is None
+    assert window.inspector.creation_date.text() == ""
+    assert window.undo_stack.count() == 0
+
+
+def test_declare_with_ai_use_and_undo(qtbot, window, tmp_path: Path) -> None:
+    (wid,) = _import(qtbot, window, tmp_path, 1)
+    lib = window.ctx.library
+    _select(window, [wid])
+    insp = window.inspector
+    insp.cls.setCurrentIndex(insp.cls.findData("human-made"))
+    insp.cls.activated.emit(insp.cls.currentIndex())
+    assert get_work(lib, wid).provenance_class == "human-made"
+    qtbot.keyClicks(insp.ai_tool, "Stable Diffusion XL")
+    insp.ai_stage.setCurrentText("background")
+    qtbot.keyClicks(insp.ai_note, "sky only")
+    qtbot.mouseClick(insp.ai_add, Qt.MouseButton.LeftButton)
+    w = get_work(lib, wid)
+    assert w.provenance_class == "ai-assisted"  # adding an AI use makes it so
+    assert [(u.tool, u.stage, u.note) for u in w.declaration.ai_uses] == [
+        ("Stable Diffusion XL", "background", "sky only")
+    ]
+    assert insp.ai_uses.count() == 1
+    assert window.sidebar.item(2).text() == "AI-assisted  (1)"
+    window.undo_action.trigger()
+    assert get_work(lib, wid).provenance_class == "human-made"
+    window.undo_action.trigger()
+    assert get_work(lib, wid).provenance_class == "undeclared"
+    assert len(get_work(lib, wid).declarations) == 4  # every step stays in the record
+
+
+def test_multi_selection_edits_class_and_tags_for_all(qtbot, window, tmp_path: Path) -> None:
+    ids = _import(qtbot, window, tmp_path, 3)
+    lib = window.ctx.library
+    _select(window, ids[:2])
+    insp = window.inspector
+    assert insp.heading.text() == "2 works selected" and not insp.form_box.isVisible()
+    insp.cls.setCurrentIndex(insp.cls.findData("human-made"))
+    insp.cls.activated.emit(insp.cls.currentIndex())
+    _type(qtbot, insp.tags, "ink, bamboo")
+    for wid in ids[:2]:
+        w = get_work(lib, wid)
+        assert w.provenance_class == "human-made" and w.tags == ("bamboo", "ink")
+    assert get_work(lib, ids[2]).tags == ()
+    assert window.undo_action.text() == "&Undo Tags: add bamboo, ink"
+    window.undo_action.trigger()
+    assert all(get_work(lib, wid).tags == () for wid in ids[:2])
+    window.undo_action.trigger()
+    assert all(get_work(lib, wid).provenance_class == "undeclared" for wid in ids[:2])
+    window.redo_action.trigger()
+    window.redo_action.trigger()
+    assert all(get_work(lib, wid).tags == ("bamboo", "ink") for wid in ids[:2])
+    # Removing a shared tag from the selection removes it from both, and only that one.
+    _select(window, ids[:2])
+    _type(qtbot, insp.tags, "bamboo")
+    assert all(get_work(lib, wid).tags == ("bamboo",) for wid in ids[:2])
