@@ -106,6 +106,13 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="only works whose files contradict their declaration",
     )
+    p.add_argument("--untagged", action="store_true", help="only works without tags")
+    p.add_argument(
+        "--sort",
+        choices=("added", "created", "title", "class"),
+        default="added",
+        help="order of the list (default: newest added first)",
+    )
 
     p = sub.add_parser(
         "scan",
@@ -220,6 +227,8 @@ def _cmd_list(lib: Any, args: argparse.Namespace, out: TextIO) -> int:
         tag=args.tag,
         search=args.search,
         needs_review=args.needs_review,
+        untagged=args.untagged,
+        order=args.sort,
     )
     if args.json:
         _print_json([w.to_json() for w in works], out)

@@ -8,7 +8,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
-from sqlalchemy import Select, exists, func, or_, select
+from sqlalchemy import Row, Select, exists, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from inkseal.library.detect.base import Finding, Verdict
@@ -51,7 +51,7 @@ class AIUseInput:
     note: str | None = None
 
 
-def _file_info(lib: Library, a: Asset) -> FileInfo:
+def _file_info(lib: Library, a: Asset | Row[Any]) -> FileInfo:
     if a.stored_path is not None:
         path, referenced = str(lib.root / a.stored_path), False
     else:
@@ -109,7 +109,10 @@ def _filtered(
     tag: str | None,
     search: str | None,
     needs_review: bool = False,
+    untagged: bool = False,
 ) -> Select[Any]:
+    if untagged:
+        stmt = stmt.where(~exists().where(work_tags.c.work_id == Work.id))
     if needs_review:
         stmt = stmt.where(Work.needs_review.is_(True))
     if provenance_class:
@@ -159,6 +162,15 @@ def _escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
+# How lists can be sorted. Works without a creation date sort last.
+ORDERS: dict[str, tuple[Any, ...]] = {
+    "added": (Work.created_at.desc(),),
+    "created": (Work.creation_date.is_(None), Work.creation_date.desc(), Work.created_at.desc()),
+    "title": (func.lower(Work.title),),
+    "class": (Work.provenance_class, func.lower(Work.title)),
+}
+
+
 def list_works(
     lib: Library,
     *,
@@ -166,32 +178,63 @@ def list_works(
     tag: str | None = None,
     search: str | None = None,
     needs_review: bool = False,
+    untagged: bool = False,
+    order: str = "added",
     limit: int | None = None,
 ) -> list[WorkSummary]:
-    """Works matching every given filter, newest first."""
+    """Works matching every given filter, in `order` (see ORDERS; newest first by default)."""
     if provenance_class is not None:
         _check_class(provenance_class, allow_undeclared=True)
-    stmt = _filtered(select(Work), provenance_class, tag, search, needs_review)
-    stmt = stmt.order_by(Work.created_at.desc(), Work.id.desc()).options(
-        selectinload(Work.tags), selectinload(Work.files)
+    if order not in ORDERS:
+        raise InvalidInput(f"unknown order {order!r}; choose one of {', '.join(ORDERS)}")
+    cols = cast(
+        "Select[Any]",
+        select(
+            Work.id,
+            Work.title,
+            Work.provenance_class,
+            Work.needs_review,
+            Work.created_at,
+            Work.suggested_class,
+        ),
     )
+    stmt = _filtered(cols, provenance_class, tag, search, needs_review, untagged)
+    stmt = stmt.order_by(*ORDERS[order], Work.id.desc())
     if limit is not None:
         stmt = stmt.limit(limit)
+    # Plain column queries, not ORM objects: listing is what the grid does on every refresh.
     with lib.read() as s:
-        works: Sequence[Work] = s.scalars(stmt).all()
-        return [
-            WorkSummary(
-                id=w.id,
-                title=w.title,
-                provenance_class=w.provenance_class,
-                needs_review=w.needs_review,
-                tags=tuple(sorted((t.name for t in w.tags), key=str.lower)),
-                files=tuple(_file_info(lib, a) for a in w.files),
-                created_at=w.created_at,
-                suggested_class=w.suggested_class,
-            )
-            for w in works
-        ]
+        rows = s.execute(stmt).all()
+        files: dict[int, list[FileInfo]] = {}
+        tags: dict[int, list[str]] = {}
+        ids = [r.id for r in rows]
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            for a in s.execute(
+                select(*Asset.__table__.c)
+                .where(Asset.work_id.in_(chunk))
+                .order_by(Asset.work_id, Asset.position, Asset.id)
+            ):
+                files.setdefault(a.work_id, []).append(_file_info(lib, a))
+            for work_id, name in s.execute(
+                select(work_tags.c.work_id, Tag.name)
+                .join(Tag, Tag.id == work_tags.c.tag_id)
+                .where(work_tags.c.work_id.in_(chunk))
+            ):
+                tags.setdefault(work_id, []).append(name)
+    return [
+        WorkSummary(
+            id=r.id,
+            title=r.title,
+            provenance_class=r.provenance_class,
+            needs_review=r.needs_review,
+            tags=tuple(sorted(tags.get(r.id, ()), key=str.lower)),
+            files=tuple(files.get(r.id, ())),
+            created_at=r.created_at,
+            suggested_class=r.suggested_class,
+        )
+        for r in rows
+    ]
 
 
 def count_works(lib: Library) -> dict[str, int]:
@@ -201,11 +244,17 @@ def count_works(lib: Library) -> dict[str, int]:
             select(Work.provenance_class, func.count()).group_by(Work.provenance_class)
         ).all()
         review = s.scalar(select(func.count()).select_from(Work).where(Work.needs_review))
+        untagged = s.scalar(
+            select(func.count())
+            .select_from(Work)
+            .where(~exists().where(work_tags.c.work_id == Work.id))
+        )
     counts = {c.value: 0 for c in ProvenanceClass}
     for cls, n in rows:
         counts[cls] = n
     counts["all"] = sum(n for _, n in rows)
     counts["needs-review"] = review or 0
+    counts["untagged"] = untagged or 0
     return counts
 
 
@@ -490,6 +539,17 @@ def declare(
             },
         )
         return info
+
+
+def tag_counts(lib: Library) -> list[tuple[str, int]]:
+    """Every tag with how many works carry it, by name."""
+    with lib.read() as s:
+        rows = s.execute(
+            select(Tag.name, func.count(work_tags.c.work_id))
+            .join(work_tags, work_tags.c.tag_id == Tag.id)
+            .group_by(Tag.id)
+        ).all()
+    return sorted(((name, n) for name, n in rows), key=lambda r: r[0].lower())
 
 
 def all_tags(lib: Library) -> list[str]:

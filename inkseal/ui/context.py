@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass, field
 
 from PySide6.QtCore import QThreadPool
@@ -17,13 +18,20 @@ class AppContext:
     tasks: QThreadPool = field(default_factory=QThreadPool)
     # Thumbnails: small, many, cancellable by scrolling away.
     thumbs: QThreadPool = field(default_factory=QThreadPool)
+    # Catalogue queries that would otherwise hold up the GUI thread (refresh during imports).
+    queries: QThreadPool = field(default_factory=QThreadPool)
 
     def __post_init__(self) -> None:
         self.tasks.setMaxThreadCount(1)
         self.thumbs.setMaxThreadCount(2)
+        self.queries.setMaxThreadCount(1)
+        # Background threads (import, thumbnails) run Python too; hand the interpreter lock
+        # over more often than the default 5 ms so the GUI thread never waits long for it.
+        sys.setswitchinterval(0.001)
 
     def shutdown(self) -> None:
         self.thumbs.clear()
+        self.queries.waitForDone(5000)
         self.thumbs.waitForDone(5000)
         self.tasks.waitForDone(30000)
         self.library.close()

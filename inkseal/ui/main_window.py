@@ -5,9 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QSize, Qt, QTimer, Signal
+from PySide6.QtCore import QByteArray, QSettings, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QDragEnterEvent, QDropEvent, QKeySequence, QUndoStack
 from PySide6.QtWidgets import (
+    QComboBox,
     QFileDialog,
     QHBoxLayout,
     QLabel,
@@ -21,13 +22,14 @@ from PySide6.QtWidgets import (
     QPushButton,
     QSlider,
     QSplitter,
+    QStackedWidget,
     QVBoxLayout,
     QWidget,
 )
 
 from inkseal.library.dto import ImportProgress, ImportReport, WorkSummary
 from inkseal.library.importer import CancelToken, import_paths
-from inkseal.library.works import count_works, list_works
+from inkseal.library.works import count_works, list_works, tag_counts
 from inkseal.ui.context import AppContext
 from inkseal.ui.grid.delegate import CardDelegate
 from inkseal.ui.grid.model import WorksModel
@@ -41,6 +43,15 @@ FILTERS: list[tuple[str, str | None]] = [
     ("AI-generated", "ai-generated"),
     ("Undeclared", "undeclared"),
     ("Needs review", "needs-review"),
+    ("Untagged", "untagged"),
+]
+TAG_PREFIX = "tag:"
+CLASS_KEYS = ("human-made", "ai-assisted", "ai-generated", "undeclared")
+SORTS = [
+    ("Date added", "added"),
+    ("Date created", "created"),
+    ("Title", "title"),
+    ("Class", "class"),
 ]
 
 
@@ -67,8 +78,20 @@ class MainWindow(QMainWindow):
             item = QListWidgetItem(label)
             item.setData(Qt.ItemDataRole.UserRole, cls)
             self.sidebar.addItem(item)
+        header = QListWidgetItem("Tags")
+        header.setFlags(Qt.ItemFlag.NoItemFlags)
+        font = header.font()
+        font.setBold(True)
+        header.setFont(font)
+        self.sidebar.addItem(header)
         self.sidebar.setCurrentRow(0)
         self.sidebar.currentItemChanged.connect(self._on_filter_changed)
+
+        self.sort = QComboBox()
+        for label, key in SORTS:
+            self.sort.addItem(label, key)
+        self.sort.setToolTip("Sort the works")
+        self.sort.currentIndexChanged.connect(lambda _i: self.refresh())
 
         self.search = QLineEdit()
         self.search.setPlaceholderText("Search titles, tags, file names and metadata…")
@@ -105,13 +128,26 @@ class MainWindow(QMainWindow):
 
         top = QHBoxLayout()
         top.addWidget(self.search, 1)
+        top.addWidget(self.sort)
         top.addWidget(QLabel("Size"))
         top.addWidget(self.size_slider)
         centre = QWidget()
         centre_layout = QVBoxLayout(centre)
         centre_layout.setContentsMargins(0, 0, 0, 0)
         centre_layout.addLayout(top)
-        centre_layout.addWidget(self.grid, 1)
+        self.empty_state = QLabel(
+            "<h2>Your library is empty</h2>"
+            "<p>Drop image files or whole folders anywhere on this window,<br>"
+            "or choose <b>File › Import Files…</b> (Ctrl+O).</p>"
+            "<p>Inkseal copies them into the library; your originals are never changed.</p>"
+        )
+        self.empty_state.setObjectName("empty-state")
+        self.empty_state.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.empty_state.setTextFormat(Qt.TextFormat.RichText)
+        self.centre_stack = QStackedWidget()
+        self.centre_stack.addWidget(self.grid)
+        self.centre_stack.addWidget(self.empty_state)
+        centre_layout.addWidget(self.centre_stack, 1)
 
         splitter = QSplitter()
         splitter.addWidget(self.sidebar)
@@ -120,6 +156,7 @@ class MainWindow(QMainWindow):
         splitter.setStretchFactor(1, 1)
         splitter.setSizes([170, 690, 380])
         self.setCentralWidget(splitter)
+        self.splitter = splitter
 
         self.status_label = QLabel()
         self.progress = QProgressBar()
@@ -134,9 +171,11 @@ class MainWindow(QMainWindow):
 
         self._refresh_timer = QTimer(self)
         self._refresh_timer.setInterval(1500)  # during imports: refresh at most this often
-        self._refresh_timer.timeout.connect(self.refresh)
+        self._refresh_timer.timeout.connect(self._refresh_in_background)
+        self._refreshing = False
 
         self._build_menus()
+        self._restore_state()
         self.refresh()
 
     # Menus ------------------------------------------------------------------------------
@@ -198,16 +237,45 @@ class MainWindow(QMainWindow):
             self.start_import([folder])
 
     # Listing ----------------------------------------------------------------------------
-    def refresh(self) -> None:
+    def _query(self) -> tuple[list[WorkSummary], dict[str, int], list[tuple[str, int]]]:
+        """What the grid and sidebar show; plain data, safe to compute on any thread."""
         lib = self.ctx.library
-        selected = {w.id for w in self.selected_works()}
-        review = self._filter_class == "needs-review"
+        key = self._filter_class
         works = list_works(
             lib,
-            provenance_class=None if review else self._filter_class,
-            needs_review=review,
+            provenance_class=key if key in CLASS_KEYS else None,
+            needs_review=key == "needs-review",
+            untagged=key == "untagged",
+            tag=key[len(TAG_PREFIX) :] if key and key.startswith(TAG_PREFIX) else None,
             search=self.search.text().strip() or None,
+            order=self.sort.currentData() or "added",
         )
+        return works, count_works(lib), tag_counts(lib)
+
+    def refresh(self) -> None:
+        """Reload the grid and the sidebar now (after an edit, a filter, an import)."""
+        self._apply(self._query())
+
+    def _refresh_in_background(self) -> None:
+        """During an import: query on a worker thread, so the GUI thread only swaps models."""
+        if self._refreshing:
+            return
+        self._refreshing = True
+        query = self._query
+
+        def done(result: Any) -> None:
+            self._refreshing = False
+            if self._importing:
+                self._apply(result)
+
+        def failed(_message: str) -> None:
+            self._refreshing = False
+
+        run_task(self.ctx.queries, lambda _p: query(), on_done=done, on_error=failed)
+
+    def _apply(self, data: tuple[list[WorkSummary], dict[str, int], list[tuple[str, int]]]) -> None:
+        works, counts, tags = data
+        selected = {w.id for w in self.selected_works()}
         self.model.set_works(works)
         for wid in selected:
             row = self.model.row_of(wid)
@@ -216,15 +284,32 @@ class MainWindow(QMainWindow):
                     self.model.index(row),
                     self.grid.selectionModel().SelectionFlag.Select,
                 )
-        counts = count_works(lib)
         for i, (label, cls) in enumerate(FILTERS):
             item = self.sidebar.item(i)
             item.setText(f"{label}  ({counts['all' if cls is None else cls]})")
+        self._refresh_tags(tags)
         shown = len(works)
         total = counts["all"]
+        self.centre_stack.setCurrentIndex(1 if total == 0 else 0)
         self.status_label.setText(
             f"{total} works" if shown == total else f"{shown} of {total} works shown"
         )
+
+    def _refresh_tags(self, tags: list[tuple[str, int]]) -> None:
+        """Rebuild the tag entries under the Tags heading, keeping the current one."""
+        first = len(FILTERS) + 1
+        self.sidebar.blockSignals(True)
+        try:
+            while self.sidebar.count() > first:
+                self.sidebar.takeItem(first)
+            for name, n in tags:
+                item = QListWidgetItem(f"  {name}  ({n})")
+                item.setData(Qt.ItemDataRole.UserRole, TAG_PREFIX + name)
+                self.sidebar.addItem(item)
+                if self._filter_class == TAG_PREFIX + name:
+                    self.sidebar.setCurrentItem(item)
+        finally:
+            self.sidebar.blockSignals(False)
 
     def _on_filter_changed(self, current: QListWidgetItem | None, _prev: Any) -> None:
         self._filter_class = current.data(Qt.ItemDataRole.UserRole) if current else None
@@ -341,7 +426,35 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event: Any) -> None:  # noqa: N802
         if self._cancel is not None:
             self._cancel.cancel()
+        self._save_state()
         super().closeEvent(event)
+
+    # Remembered between runs --------------------------------------------------------------
+    def _restore_state(self) -> None:
+        st = QSettings()
+        geometry = st.value("window/geometry")
+        if isinstance(geometry, QByteArray):
+            self.restoreGeometry(geometry)
+        splitter = st.value("window/splitter")
+        if isinstance(splitter, QByteArray):
+            self.splitter.restoreState(splitter)
+        stored = st.value("grid/thumb_side", self.delegate.thumb_side)
+        try:
+            side = int(str(stored))
+        except ValueError:
+            side = self.delegate.thumb_side
+        self.size_slider.setValue(max(96, min(320, side)))
+        index = self.sort.findData(st.value("grid/sort", "added"))
+        self.sort.blockSignals(True)
+        self.sort.setCurrentIndex(max(0, index))
+        self.sort.blockSignals(False)
+
+    def _save_state(self) -> None:
+        st = QSettings()
+        st.setValue("window/geometry", self.saveGeometry())
+        st.setValue("window/splitter", self.splitter.saveState())
+        st.setValue("grid/thumb_side", self.delegate.thumb_side)
+        st.setValue("grid/sort", self.sort.currentData())
 
     def sizeHint(self) -> QSize:  # noqa: N802
         return QSize(1200, 760)

@@ -63,6 +63,12 @@ def render(out_dir: Path) -> list[Path]:
     app = QApplication.instance() or QApplication(sys.argv)
     with tempfile.TemporaryDirectory() as tmp:
         tmp_path = Path(tmp)
+        from PySide6.QtCore import QSettings
+
+        # Fresh window state: the pictures must not depend on the user's own settings.
+        app.setOrganizationName("Inkseal-screenshots")
+        for fmt in (QSettings.Format.NativeFormat, QSettings.Format.IniFormat):
+            QSettings.setPath(fmt, QSettings.Scope.UserScope, str(tmp_path / "settings"))
         lib = open_library(tmp_path / "library")
         inputs: list[Path] = _sample_images(tmp_path / "in")
         for name in ("c2pa-ai__google-genai-1-manifest.png", "iptc-xmp__iptc-reference-2021.jpg"):

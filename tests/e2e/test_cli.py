@@ -276,3 +276,16 @@ def test_rescan_from_the_cli(tmp_path: Path) -> None:
     }
     proc = run("rescan", "999", lib=lib)
     assert proc.returncode == 0 and "0 updated, 0 unchanged, 0 failed" in proc.stdout
+
+
+def test_list_sort_and_untagged(tmp_path: Path) -> None:
+    lib = tmp_path / "L"
+    for seed, name in enumerate(("b", "a", "c")):
+        save(gradient(seed=seed), tmp_path / f"{name}.png", "PNG")
+    out = run_json("import", *(str(tmp_path / f"{n}.png") for n in "bac"), lib=lib)
+    run_json("tag", str(out[0]["work_id"]), "x", lib=lib)
+    assert [w["title"] for w in run_json("list", "--sort", "title", lib=lib)] == ["a", "b", "c"]
+    assert [w["title"] for w in run_json("list", "--untagged", "--sort", "title", lib=lib)] == [
+        "a",
+        "c",
+    ]

@@ -125,3 +125,52 @@ def test_works_model_passes_qt_model_tester(qtmodeltester, window, tmp_path: Pat
     with qtbot.waitSignal(window.import_finished, timeout=20000):
         window.start_import([str(tmp_path / "in")])
     qtmodeltester.check(window.model)
+
+
+def test_empty_state_then_grid(qtbot, window, tmp_path: Path) -> None:
+    assert window.centre_stack.currentWidget() is window.empty_state
+    assert "Drop image files" in window.empty_state.text()
+    path = save(gradient(), tmp_path / "a.png", "PNG")
+    with qtbot.waitSignal(window.import_finished, timeout=20000):
+        window.start_import([str(path)])
+    assert window.centre_stack.currentWidget() is window.grid
+
+
+def test_sort_untagged_and_tag_filters(qtbot, window, tmp_path: Path) -> None:
+    for seed, name in enumerate(("banana", "apple", "cherry")):
+        save(gradient(seed=seed), tmp_path / "in" / f"{name}.png", "PNG")
+    with qtbot.waitSignal(window.import_finished, timeout=20000) as blocker:
+        window.start_import([str(tmp_path / "in")])
+    ids = {o.path.split("/")[-1][:-4]: o.work_id for o in blocker.args[0].outcomes}
+    window.sort.setCurrentIndex(window.sort.findData("title"))
+    titles = [window.model.data(window.model.index(r)) for r in range(3)]
+    assert titles == ["apple", "banana", "cherry"]
+    works.add_tags(window.ctx.library, ids["apple"], ["fruit"])
+    window.refresh()
+    labels = [window.sidebar.item(i).text() for i in range(window.sidebar.count())]
+    assert "Untagged  (2)" in labels and "Tags" in labels and "  fruit  (1)" in labels
+    window.sidebar.setCurrentRow(labels.index("  fruit  (1)"))
+    assert [window.model.data(window.model.index(r)) for r in range(window.model.rowCount())] == [
+        "apple"
+    ]
+    window.sidebar.setCurrentRow(labels.index("Untagged  (2)"))
+    assert window.model.rowCount() == 2
+
+
+def test_window_state_is_remembered(qtbot, tmp_path: Path) -> None:
+    from inkseal.library.library import open_library
+    from inkseal.ui.context import AppContext
+    from inkseal.ui.main_window import MainWindow
+
+    ctx = AppContext(open_library(tmp_path / "lib"))
+    first = MainWindow(ctx)
+    qtbot.addWidget(first)
+    first.size_slider.setValue(250)
+    first.sort.setCurrentIndex(first.sort.findData("class"))
+    first.close()
+    second = MainWindow(ctx)
+    qtbot.addWidget(second)
+    assert second.size_slider.value() == 250 and second.delegate.thumb_side == 250
+    assert second.sort.currentData() == "class"
+    second.close()
+    ctx.shutdown()
