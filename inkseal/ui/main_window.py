@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -47,6 +48,7 @@ FILTERS: list[tuple[str, str | None]] = [
 ]
 TAG_PREFIX = "tag:"
 CLASS_KEYS = ("human-made", "ai-assisted", "ai-generated", "undeclared")
+_Listing = tuple[list[WorkSummary], dict[str, int], list[tuple[str, int]]]
 SORTS = [
     ("Date added", "added"),
     ("Date created", "created"),
@@ -237,31 +239,41 @@ class MainWindow(QMainWindow):
             self.start_import([folder])
 
     # Listing ----------------------------------------------------------------------------
-    def _query(self) -> tuple[list[WorkSummary], dict[str, int], list[tuple[str, int]]]:
-        """What the grid and sidebar show; plain data, safe to compute on any thread."""
+    def _query(self) -> Callable[[], _Listing]:
+        """A function computing what the grid and sidebar show, with the filters read now.
+
+        Widgets are read here, on the GUI thread; the returned function touches only the
+        library, so it may run on any thread.
+        """
         lib = self.ctx.library
         key = self._filter_class
-        works = list_works(
-            lib,
-            provenance_class=key if key in CLASS_KEYS else None,
-            needs_review=key == "needs-review",
-            untagged=key == "untagged",
-            tag=key[len(TAG_PREFIX) :] if key and key.startswith(TAG_PREFIX) else None,
-            search=self.search.text().strip() or None,
-            order=self.sort.currentData() or "added",
-        )
-        return works, count_works(lib), tag_counts(lib)
+        search = self.search.text().strip() or None
+        order = self.sort.currentData() or "added"
+
+        def run() -> _Listing:
+            works = list_works(
+                lib,
+                provenance_class=key if key in CLASS_KEYS else None,
+                needs_review=key == "needs-review",
+                untagged=key == "untagged",
+                tag=key[len(TAG_PREFIX) :] if key and key.startswith(TAG_PREFIX) else None,
+                search=search,
+                order=order,
+            )
+            return works, count_works(lib), tag_counts(lib)
+
+        return run
 
     def refresh(self) -> None:
         """Reload the grid and the sidebar now (after an edit, a filter, an import)."""
-        self._apply(self._query())
+        self._apply(self._query()())
 
     def _refresh_in_background(self) -> None:
         """During an import: query on a worker thread, so the GUI thread only swaps models."""
         if self._refreshing:
             return
         self._refreshing = True
-        query = self._query
+        query = self._query()  # reads the filters here, on the GUI thread
 
         def done(result: Any) -> None:
             self._refreshing = False

@@ -26,6 +26,10 @@ class Task(QRunnable):
         super().__init__()
         self.fn = fn
         self.signals = TaskSignals()
+        # The pool must not delete the runnable (and with it the QObject whose signals are
+        # still queued for the GUI thread); Python owns it and lets go once they arrive.
+        self.setAutoDelete(False)
+        self._keep_alive: Task | None = None
 
     def run(self) -> None:
         try:
@@ -52,5 +56,12 @@ def run_task(
         task.signals.failed.connect(on_error)
     if on_progress:
         task.signals.progress.connect(on_progress)
+    task._keep_alive = task  # until its last signal has been delivered, below
+
+    def release(*_args: object) -> None:
+        task._keep_alive = None
+
+    task.signals.finished.connect(release)
+    task.signals.failed.connect(release)
     pool.start(task)
     return task
