@@ -107,6 +107,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="only works whose files contradict their declaration",
     )
     p.add_argument("--untagged", action="store_true", help="only works without tags")
+    p.add_argument("--trash", action="store_true", help="the works in the Trash")
     p.add_argument(
         "--sort",
         choices=("added", "created", "title", "class"),
@@ -121,6 +122,16 @@ def build_parser() -> argparse.ArgumentParser:
         "imports nothing",
     )
     p.add_argument("paths", nargs="+", metavar="PATH")
+
+    p = sub.add_parser("trash", parents=[common], help="move works to the Trash")
+    p.add_argument("ids", nargs="+", type=_work_id, metavar="ID")
+    p = sub.add_parser("restore", parents=[common], help="bring works back from the Trash")
+    p.add_argument("ids", nargs="+", type=_work_id, metavar="ID")
+    sub.add_parser(
+        "empty-trash",
+        parents=[common],
+        help="delete the works in the Trash for good, with their stored files",
+    )
 
     p = sub.add_parser(
         "rescan",
@@ -228,6 +239,7 @@ def _cmd_list(lib: Any, args: argparse.Namespace, out: TextIO) -> int:
         search=args.search,
         needs_review=args.needs_review,
         untagged=args.untagged,
+        trashed=args.trash,
         order=args.sort,
     )
     if args.json:
@@ -274,6 +286,25 @@ def _cmd_scan(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     if cancelled:
         err.write("inkseal: scan cancelled\n")
     return EXIT_FAILED if cancelled or any(r.error for r in results) else EXIT_OK
+
+
+def _cmd_trash(lib: Any, args: argparse.Namespace, out: TextIO) -> int:
+    from inkseal.library import trash
+
+    result: dict[str, Any]
+    if args.command == "trash":
+        result = {"trashed": trash.trash_works(lib, args.ids)}
+    elif args.command == "restore":
+        result = {"restored": trash.restore_works(lib, args.ids)}
+    else:
+        result = {"deleted": trash.empty_trash(lib)}
+    if args.json:
+        _print_json(result, out)
+    else:
+        ((key, value),) = result.items()
+        n = value if isinstance(value, int) else len(value)
+        out.write(f"{n} work(s) {key}\n")
+    return EXIT_OK
 
 
 def _cmd_rescan(lib: Any, args: argparse.Namespace, out: TextIO) -> int:
@@ -430,6 +461,8 @@ def run(argv: Sequence[str], out: TextIO | None = None, err: TextIO | None = Non
                 return _cmd_show(lib, args, out)
             if args.command == "rescan":
                 return _cmd_rescan(lib, args, out)
+            if args.command in ("trash", "restore", "empty-trash"):
+                return _cmd_trash(lib, args, out)
             return _cmd_edit(lib, args, out)
     except InvalidInput as exc:
         err.write(f"inkseal: {exc}\n")

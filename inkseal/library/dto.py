@@ -192,6 +192,7 @@ class WorkDetail:
     needs_review: bool
     review_reason: str | None
     suggested_class: str | None
+    trashed: bool
     tags: tuple[str, ...]
     collections: tuple[str, ...]
     files: tuple[FileDetail, ...]
@@ -214,6 +215,7 @@ class WorkDetail:
             "suggested_class": self.suggested_class,
             "needs_review": self.needs_review,
             "review_reason": self.review_reason,
+            "trashed": self.trashed,
             "tags": list(self.tags),
             "collections": list(self.collections),
             "files": [f.to_json() for f in self.files],

@@ -110,7 +110,9 @@ def _filtered(
     search: str | None,
     needs_review: bool = False,
     untagged: bool = False,
+    trashed: bool = False,
 ) -> Select[Any]:
+    stmt = stmt.where(Work.trashed_at.is_not(None) if trashed else Work.trashed_at.is_(None))
     if untagged:
         stmt = stmt.where(~exists().where(work_tags.c.work_id == Work.id))
     if needs_review:
@@ -179,6 +181,7 @@ def list_works(
     search: str | None = None,
     needs_review: bool = False,
     untagged: bool = False,
+    trashed: bool = False,
     order: str = "added",
     limit: int | None = None,
 ) -> list[WorkSummary]:
@@ -198,7 +201,7 @@ def list_works(
             Work.suggested_class,
         ),
     )
-    stmt = _filtered(cols, provenance_class, tag, search, needs_review, untagged)
+    stmt = _filtered(cols, provenance_class, tag, search, needs_review, untagged, trashed)
     stmt = stmt.order_by(*ORDERS[order], Work.id.desc())
     if limit is not None:
         stmt = stmt.limit(limit)
@@ -238,23 +241,27 @@ def list_works(
 
 
 def count_works(lib: Library) -> dict[str, int]:
-    """How many works there are in each class, in all, and needing review."""
+    """How many works there are in each class, in all, needing review, untagged and in the
+    Trash (which the other counts leave out)."""
+    live = Work.trashed_at.is_(None)
     with lib.read() as s:
         rows = s.execute(
-            select(Work.provenance_class, func.count()).group_by(Work.provenance_class)
+            select(Work.provenance_class, func.count()).where(live).group_by(Work.provenance_class)
         ).all()
-        review = s.scalar(select(func.count()).select_from(Work).where(Work.needs_review))
+        review = s.scalar(select(func.count()).select_from(Work).where(live, Work.needs_review))
         untagged = s.scalar(
             select(func.count())
             .select_from(Work)
-            .where(~exists().where(work_tags.c.work_id == Work.id))
+            .where(live, ~exists().where(work_tags.c.work_id == Work.id))
         )
+        trash = s.scalar(select(func.count()).select_from(Work).where(Work.trashed_at.is_not(None)))
     counts = {c.value: 0 for c in ProvenanceClass}
     for cls, n in rows:
         counts[cls] = n
     counts["all"] = sum(n for _, n in rows)
     counts["needs-review"] = review or 0
     counts["untagged"] = untagged or 0
+    counts["trash"] = trash or 0
     return counts
 
 
@@ -307,6 +314,7 @@ def get_work(lib: Library, work_id: int) -> WorkDetail:
             needs_review=w.needs_review,
             review_reason=w.review_reason,
             suggested_class=w.suggested_class,
+            trashed=w.trashed_at is not None,
             tags=tuple(sorted((t.name for t in w.tags), key=str.lower)),
             collections=tuple(sorted(c.name for c in w.collections)),
             files=files,
@@ -547,6 +555,8 @@ def tag_counts(lib: Library) -> list[tuple[str, int]]:
         rows = s.execute(
             select(Tag.name, func.count(work_tags.c.work_id))
             .join(work_tags, work_tags.c.tag_id == Tag.id)
+            .join(Work, Work.id == work_tags.c.work_id)
+            .where(Work.trashed_at.is_(None))
             .group_by(Tag.id)
         ).all()
     return sorted(((name, n) for name, n in rows), key=lambda r: r[0].lower())

@@ -161,6 +161,8 @@ class Work(Base):
     # What the files' own metadata suggests (ai-generated, ai-assisted, human-made, unknown);
     # a suggestion only, never a declaration.
     suggested_class: Mapped[str | None] = mapped_column(String(20))
+    # Set when the work is moved to the Trash; emptying the Trash deletes it for good.
+    trashed_at: Mapped[datetime | None] = mapped_column(index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from PySide6.QtGui import QUndoCommand
 
-from inkseal.library import works
+from inkseal.library import trash, works
 from inkseal.library.dto import DeclarationInfo
 from inkseal.library.library import Library
 
@@ -160,3 +160,22 @@ class TagsCommand(_Command):
         for wid, tags in self.removed.items():
             if tags:
                 works.add_tags(self.lib, wid, tags)
+
+
+class TrashCommand(_Command):
+    """Works moved to the Trash (or restored from it); undo does the opposite."""
+
+    def __init__(
+        self, lib: Library, refresh: Refresh, work_ids: list[int], *, restore: bool = False
+    ) -> None:
+        n = len(work_ids)
+        what = "1 work" if n == 1 else f"{n} works"
+        super().__init__(lib, refresh, f"Restore {what}" if restore else f"Move {what} to Trash")
+        self.work_ids = work_ids
+        self.restore = restore
+
+    def apply(self) -> None:
+        (trash.restore_works if self.restore else trash.trash_works)(self.lib, self.work_ids)
+
+    def revert(self) -> None:
+        (trash.trash_works if self.restore else trash.restore_works)(self.lib, self.work_ids)

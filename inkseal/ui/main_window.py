@@ -30,7 +30,9 @@ from PySide6.QtWidgets import (
 
 from inkseal.library.dto import ImportProgress, ImportReport, WorkSummary
 from inkseal.library.importer import CancelToken, import_paths
+from inkseal.library.trash import empty_trash, restore_works, trash_works
 from inkseal.library.works import count_works, list_works, tag_counts
+from inkseal.ui.commands import TrashCommand
 from inkseal.ui.context import AppContext
 from inkseal.ui.grid.delegate import CardDelegate
 from inkseal.ui.grid.model import WorksModel
@@ -45,6 +47,7 @@ FILTERS: list[tuple[str, str | None]] = [
     ("Undeclared", "undeclared"),
     ("Needs review", "needs-review"),
     ("Untagged", "untagged"),
+    ("Trash", "trash"),
 ]
 TAG_PREFIX = "tag:"
 CLASS_KEYS = ("human-made", "ai-assisted", "ai-generated", "undeclared")
@@ -207,6 +210,20 @@ class MainWindow(QMainWindow):
         edit_menu.addAction(self.undo_action)
         edit_menu.addAction(self.redo_action)
         edit_menu.addSeparator()
+        self.trash_action = QAction("Move to &Trash", self)
+        self.trash_action.setShortcuts(
+            [QKeySequence(QKeySequence.StandardKey.Delete), QKeySequence("Backspace")]
+        )
+        self.trash_action.setToolTip("Move the selected works to the Trash (Delete)")
+        self.trash_action.triggered.connect(self.trash_selected)
+        edit_menu.addAction(self.trash_action)
+        self.restore_action = QAction("&Restore from Trash", self)
+        self.restore_action.triggered.connect(self.restore_selected)
+        edit_menu.addAction(self.restore_action)
+        self.empty_trash_action = QAction("&Empty Trash…", self)
+        self.empty_trash_action.triggered.connect(self.empty_trash)
+        edit_menu.addAction(self.empty_trash_action)
+        edit_menu.addSeparator()
         select_all = QAction("Select &All", self)
         select_all.setShortcut(QKeySequence.StandardKey.SelectAll)
         select_all.triggered.connect(self.grid.selectAll)
@@ -256,6 +273,7 @@ class MainWindow(QMainWindow):
                 provenance_class=key if key in CLASS_KEYS else None,
                 needs_review=key == "needs-review",
                 untagged=key == "untagged",
+                trashed=key == "trash",
                 tag=key[len(TAG_PREFIX) :] if key and key.startswith(TAG_PREFIX) else None,
                 search=search,
                 order=order,
@@ -440,6 +458,51 @@ class MainWindow(QMainWindow):
             self._cancel.cancel()
         self._save_state()
         super().closeEvent(event)
+
+    # Trash -------------------------------------------------------------------------------
+    def trash_selected(self) -> None:
+        selected = self.selected_works()
+        if not selected or self._filter_class == "trash":
+            return
+        what = f"“{selected[0].title}”" if len(selected) == 1 else f"{len(selected)} works"
+        answer = QMessageBox.question(
+            self,
+            "Move to Trash",
+            f"Move {what} to the Trash?\n\nThey stay there, with their files and history, "
+            "until you empty the Trash. Edit › Undo brings them back.",
+        )
+        if answer != QMessageBox.StandardButton.Yes:
+            return
+        ids = [w.id for w in selected]
+        trash_works(self.ctx.library, ids)
+        self.undo_stack.push(TrashCommand(self.ctx.library, self.refresh, ids))
+
+    def restore_selected(self) -> None:
+        ids = [w.id for w in self.selected_works()]
+        if ids and self._filter_class == "trash":
+            restore_works(self.ctx.library, ids)
+            self.undo_stack.push(TrashCommand(self.ctx.library, self.refresh, ids, restore=True))
+
+    def empty_trash(self) -> None:
+        n = count_works(self.ctx.library)["trash"]
+        if n == 0:
+            self.statusBar().showMessage("The Trash is empty.", 4000)
+            return
+        answer = QMessageBox.warning(
+            self,
+            "Empty Trash",
+            f"Delete the {n} work(s) in the Trash for good, with their stored files?\n\n"
+            "This cannot be undone. Your original files outside the library are not touched.",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
+            QMessageBox.StandardButton.Cancel,
+        )
+        if answer != QMessageBox.StandardButton.Yes:
+            return
+        deleted = empty_trash(self.ctx.library)
+        # Undo entries may point at works that no longer exist.
+        self.undo_stack.clear()
+        self.refresh()
+        self.statusBar().showMessage(f"Deleted {deleted} work(s) for good.", 8000)
 
     # Remembered between runs --------------------------------------------------------------
     def _restore_state(self) -> None:

@@ -289,3 +289,16 @@ def test_list_sort_and_untagged(tmp_path: Path) -> None:
         "a",
         "c",
     ]
+
+
+def test_trash_from_the_cli(tmp_path: Path) -> None:
+    lib = tmp_path / "L"
+    (o,) = run_json("import", str(save(gradient(), tmp_path / "a.png", "PNG")), lib=lib)
+    wid = str(o["work_id"])
+    assert run_json("trash", wid, lib=lib) == {"trashed": [int(wid)]}
+    assert run_json("list", lib=lib) == []
+    assert [w["id"] for w in run_json("list", "--trash", lib=lib)] == [int(wid)]
+    assert run_json("restore", wid, lib=lib) == {"restored": [int(wid)]}
+    run_json("trash", wid, lib=lib)
+    assert run_json("empty-trash", lib=lib) == {"deleted": 1}
+    assert run("show", wid, lib=lib).returncode == 1

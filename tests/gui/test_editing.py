@@ -125,3 +125,37 @@ def test_multi_selection_edits_class_and_tags_for_all(qtbot, window, tmp_path: P
     _select(window, ids[:2])
     _type(qtbot, insp.tags, "bamboo")
     assert all(get_work(lib, wid).tags == ("bamboo",) for wid in ids[:2])
+
+
+def test_trash_asks_first_undo_restores_and_emptying_deletes(
+    qtbot, window, tmp_path: Path, monkeypatch
+) -> None:
+    from PySide6.QtWidgets import QMessageBox
+
+    ids = _import(qtbot, window, tmp_path, 3)
+    lib = window.ctx.library
+    answers = [QMessageBox.StandardButton.No]
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: answers[0])
+    _select(window, ids[:2])
+    window.trash_action.trigger()
+    assert window.model.rowCount() == 3  # said no: nothing moved
+    answers[0] = QMessageBox.StandardButton.Yes
+    window.trash_action.trigger()
+    assert window.model.rowCount() == 1
+    labels = [window.sidebar.item(i).text() for i in range(window.sidebar.count())]
+    assert "Trash  (2)" in labels
+    window.undo_action.trigger()
+    assert window.model.rowCount() == 3
+    window.redo_action.trigger()
+    window.sidebar.setCurrentRow(labels.index("Trash  (2)"))
+    assert window.model.rowCount() == 2
+    _select(window, [ids[0]])
+    window.restore_action.trigger()
+    assert window.model.rowCount() == 1
+    monkeypatch.setattr(QMessageBox, "warning", lambda *a, **k: QMessageBox.StandardButton.Yes)
+    stored = Path(get_work(lib, ids[1]).files[0].info.path)
+    window.empty_trash_action.trigger()
+    assert window.model.rowCount() == 0 and not stored.exists()
+    assert window.undo_stack.count() == 0
+    window.sidebar.setCurrentRow(0)
+    assert window.model.rowCount() == 2

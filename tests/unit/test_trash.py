@@ -1,0 +1,78 @@
+"""The Trash: hide, restore, delete for good with the stored files nothing else uses."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from inkseal.library.errors import NotFound
+from inkseal.library.importer import import_paths
+from inkseal.library.trash import empty_trash, restore_works, trash_works
+from inkseal.library.works import count_works, get_work, list_works
+from tests.images import gradient, save
+
+
+def test_trash_restore_and_empty(lib, tmp_path: Path) -> None:
+    paths = [save(gradient(seed=i), tmp_path / f"{i}.png", "PNG") for i in range(3)]
+    ids = [o.work_id for o in import_paths(lib, paths).outcomes]
+    stored = {wid: Path(get_work(lib, wid).files[0].info.path) for wid in ids}
+    thumbs = {wid: Path(get_work(lib, wid).files[0].info.thumb_path) for wid in ids}
+
+    assert trash_works(lib, ids[:2]) == ids[:2]
+    assert trash_works(lib, ids[:1]) == []  # already there
+    assert [w.id for w in list_works(lib)] == [ids[2]]
+    assert sorted(w.id for w in list_works(lib, trashed=True)) == sorted(ids[:2])
+    counts = count_works(lib)
+    assert (counts["all"], counts["trash"], counts["undeclared"]) == (1, 2, 1)
+    assert get_work(lib, ids[0]).trashed
+
+    assert restore_works(lib, [ids[1]]) == [ids[1]]
+    assert [e.kind for e in get_work(lib, ids[1]).history][-2:] == ["work.trashed", "work.restored"]
+
+    assert empty_trash(lib) == 1
+    with pytest.raises(NotFound):
+        get_work(lib, ids[0])
+    assert not stored[ids[0]].exists() and not thumbs[ids[0]].exists()
+    assert stored[ids[1]].exists() and stored[ids[2]].exists()
+    assert empty_trash(lib) == 0
+    # The log keeps the deleted work's history.
+    from sqlalchemy import select
+
+    from inkseal.models.entities import Event
+
+    with lib.read() as s:
+        kinds = s.scalars(select(Event.kind).where(Event.work_id == ids[0])).all()
+    assert kinds == ["work.imported", "work.trashed", "work.deleted"]
+    # With the work gone, the same file imports as new again.
+    (again,) = import_paths(lib, [paths[0]]).outcomes
+    assert again.status == "added"
+
+
+def test_a_file_shared_with_a_live_work_is_kept(lib, tmp_path: Path) -> None:
+    path = save(gradient(), tmp_path / "a.png", "PNG")
+    (o,) = import_paths(lib, [path]).outcomes
+    stored = Path(get_work(lib, o.work_id).files[0].info.path)
+    # Another work holding the same bytes (as evidence, say) keeps the stored copy alive.
+    from inkseal.models.entities import Asset, Work
+
+    with lib.write.begin() as s:
+        other = Work(title="other")
+        other.files.append(
+            Asset(
+                sha256=o.sha256,
+                size=1,
+                media_type="image/png",
+                original_name="a.png",
+                stored_path=str(stored.relative_to(lib.root)),
+            )
+        )
+        s.add(other)
+    trash_works(lib, [o.work_id])
+    assert empty_trash(lib) == 1
+    assert stored.exists()
+
+
+def test_unknown_ids_are_refused(lib) -> None:
+    with pytest.raises(NotFound, match="999"):
+        trash_works(lib, [999])
