@@ -37,6 +37,7 @@ from inkseal.ui.context import AppContext
 from inkseal.ui.grid.delegate import CardDelegate
 from inkseal.ui.grid.model import WorksModel
 from inkseal.ui.inspector import Inspector
+from inkseal.ui.preview import PreviewDialog
 from inkseal.ui.tasks import run_task
 
 FILTERS: list[tuple[str, str | None]] = [
@@ -127,6 +128,7 @@ class MainWindow(QMainWindow):
         self.grid.setItemDelegate(self.delegate)
         self.grid.setGridSize(self.delegate.card_size())
         self.grid.selectionModel().selectionChanged.connect(self._on_selection)
+        self.grid.doubleClicked.connect(lambda index: self.open_preview(index.row()))
 
         self.undo_stack = QUndoStack(self)
         self.inspector = Inspector(ctx.library, self.undo_stack, self.refresh)
@@ -234,6 +236,17 @@ class MainWindow(QMainWindow):
         find.setShortcut(QKeySequence.StandardKey.Find)
         find.triggered.connect(self._focus_search)
         view_menu.addAction(find)
+        preview = QAction("&Preview", self)
+        preview.setShortcuts([QKeySequence("Space"), QKeySequence("Return")])
+        preview.setToolTip("Show the selected work large (double-click does the same)")
+        preview.triggered.connect(lambda: self.open_preview())
+        self.preview_action = preview
+        view_menu.addAction(preview)
+        # Keys that mean something else while typing (Space, Return, Backspace, Delete) act
+        # on works only when the grid has the focus.
+        for action in (self.preview_action, self.trash_action):
+            action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+            self.grid.addAction(action)
 
     def _focus_search(self) -> None:
         self.search.setFocus()
@@ -458,6 +471,20 @@ class MainWindow(QMainWindow):
             self._cancel.cancel()
         self._save_state()
         super().closeEvent(event)
+
+    def open_preview(self, row: int | None = None) -> PreviewDialog | None:
+        if row is None:
+            rows = sorted(i.row() for i in self.grid.selectionModel().selectedIndexes())
+            row = rows[0] if rows else None
+        if row is None or self.model.work_at(row) is None:
+            return None
+        model = self.model
+        works = lambda: [w for r in range(model.rowCount()) if (w := model.work_at(r))]  # noqa: E731
+        dialog = PreviewDialog(self.ctx, works, row, None)
+        dialog.setModal(False)
+        dialog.show()
+        self.last_preview = dialog
+        return dialog
 
     # Trash -------------------------------------------------------------------------------
     def trash_selected(self) -> None:

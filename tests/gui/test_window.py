@@ -174,3 +174,44 @@ def test_window_state_is_remembered(qtbot, tmp_path: Path) -> None:
     assert second.sort.currentData() == "class"
     second.close()
     ctx.shutdown()
+
+
+def test_preview_opens_on_double_click_and_steps_through_works(
+    qtbot, window, tmp_path: Path
+) -> None:
+    for i in range(3):
+        save(gradient((400, 300), seed=i), tmp_path / "in" / f"{i}.png", "PNG")
+    with qtbot.waitSignal(window.import_finished, timeout=20000):
+        window.start_import([str(tmp_path / "in")])
+    window.grid.doubleClicked.emit(window.model.index(1))
+    dialog = window.last_preview
+    qtbot.addWidget(dialog)
+    qtbot.waitUntil(lambda: dialog._pixmap is not None, timeout=5000)
+    assert (dialog._pixmap.width(), dialog._pixmap.height()) == (400, 300)
+    first = dialog.windowTitle()
+    qtbot.keyClick(dialog, Qt.Key.Key_Right)
+    assert dialog.index == 2 and dialog.windowTitle() != first
+    qtbot.keyClick(dialog, Qt.Key.Key_Right)
+    assert dialog.index == 0  # wraps around
+    qtbot.waitUntil(lambda: dialog._pixmap is not None, timeout=5000)
+    dialog.set_zoom(2.0)
+    assert dialog.label.pixmap().width() == 800
+    dialog.fit_to_window()
+    assert dialog.fit and dialog.label.pixmap().width() <= dialog.area.viewport().width()
+    dialog.close()
+
+
+def test_typing_in_the_inspector_does_not_trigger_grid_keys(qtbot, window, tmp_path) -> None:
+    path = save(gradient(), tmp_path / "a.png", "PNG")
+    with qtbot.waitSignal(window.import_finished, timeout=20000):
+        window.start_import([str(path)])
+    window.grid.setCurrentIndex(window.model.index(0))
+    edit = window.inspector.title
+    edit.setFocus()
+    edit.end(False)
+    qtbot.keyClicks(edit, "bc")
+    qtbot.keyClick(edit, Qt.Key.Key_Backspace)
+    qtbot.keyClick(edit, Qt.Key.Key_Return)
+    assert window.model.rowCount() == 1  # not moved to the Trash
+    assert not hasattr(window, "last_preview")
+    assert window.model.data(window.model.index(0)) == "ab"  # the typing went to the title
