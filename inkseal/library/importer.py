@@ -272,7 +272,9 @@ def _title_for(path: Path) -> str:
     return title[:500]
 
 
-def _commit(lib: Library, p: _Prepared, reference: bool) -> ImportOutcome:
+def _commit(
+    lib: Library, p: _Prepared, reference: bool, creator: str | None = None
+) -> ImportOutcome:
     """Store the file and record its work in one transaction, or leave no trace."""
     placed: Path | None = None
     try:
@@ -296,7 +298,10 @@ def _commit(lib: Library, p: _Prepared, reference: bool) -> ImportOutcome:
                     placed = final
             suggested = p.detection.suggested_class
             work = Work(
-                title=_title_for(p.path), title_from_filename=True, suggested_class=suggested
+                title=_title_for(p.path),
+                title_from_filename=True,
+                suggested_class=suggested,
+                creator=" ".join(creator.split())[:500] or None if creator else None,
             )
             asset = Asset(
                 role=FileRole.PRIMARY.value,
@@ -362,9 +367,11 @@ def import_paths(
     progress: ProgressCallback | None = None,
     cancel: CancelToken | None = None,
     workers: int | None = None,
+    creator: str | None = None,
 ) -> ImportReport:
     """Import files and folders into `lib`. See the module docstring.
 
+    `creator` (the artist's name from Preferences) is set on every new work.
     `progress` is called from the calling thread after each file. When `cancel` is set the
     files already committed stay (each is complete); the rest are not touched.
     """
@@ -394,7 +401,7 @@ def import_paths(
                     break
                 result = pending.popleft().result()
                 if isinstance(result, _Prepared):
-                    outcome = _commit(lib, result, reference)
+                    outcome = _commit(lib, result, reference, creator)
                 elif isinstance(result, _Duplicate):
                     outcome = ImportOutcome(
                         str(result.path), "duplicate", result.work_id, result.sha256

@@ -26,6 +26,10 @@ def run_gui(library: str | None = None) -> int:
     except InksealError as exc:
         QMessageBox.critical(None, "Inkseal cannot open the library", str(exc))
         return 1
+    from inkseal.ui.preferences import Preferences, apply_theme, remember_library
+
+    apply_theme(Preferences.load().theme)
+    remember_library(str(lib.root))
     ctx = AppContext(lib)
     window = MainWindow(ctx)
     window.show()

@@ -37,6 +37,13 @@ from inkseal.ui.context import AppContext
 from inkseal.ui.grid.delegate import CardDelegate
 from inkseal.ui.grid.model import WorksModel
 from inkseal.ui.inspector import Inspector
+from inkseal.ui.preferences import (
+    Preferences,
+    PreferencesDialog,
+    apply_theme,
+    recent_libraries,
+    remember_library,
+)
 from inkseal.ui.preview import PreviewDialog
 from inkseal.ui.tasks import run_task
 
@@ -196,6 +203,18 @@ class MainWindow(QMainWindow):
         self.import_folder_action.setShortcut(QKeySequence("Ctrl+Shift+O"))
         self.import_folder_action.triggered.connect(self._ask_import_folder)
         file_menu.addAction(self.import_folder_action)
+        file_menu.addSeparator()
+        open_library = QAction("&Open Library…", self)
+        open_library.setToolTip("Open another library folder, or create one in an empty folder")
+        open_library.triggered.connect(self._ask_open_library)
+        file_menu.addAction(open_library)
+        self.recent_menu = file_menu.addMenu("Open &Recent")
+        self.recent_menu.aboutToShow.connect(self._fill_recent)
+        file_menu.addSeparator()
+        prefs_action = QAction("&Preferences…", self)
+        prefs_action.setShortcut(QKeySequence.StandardKey.Preferences)
+        prefs_action.triggered.connect(self.edit_preferences)
+        file_menu.addAction(prefs_action)
         file_menu.addSeparator()
         quit_action = QAction("&Quit", self)
         quit_action.setShortcut(QKeySequence.StandardKey.Quit)
@@ -390,10 +409,18 @@ class MainWindow(QMainWindow):
         self.cancel_button.show()
         self.cancel_button.setEnabled(True)
         self._refresh_timer.start()
+        prefs = Preferences.load()
+        reference = prefs.import_mode == "reference"
+        creator = prefs.creator or None
         run_task(
             self.ctx.tasks,
             lambda report_progress: import_paths(
-                lib, paths, progress=report_progress, cancel=cancel
+                lib,
+                paths,
+                progress=report_progress,
+                cancel=cancel,
+                reference=reference,
+                creator=creator,
             ),
             on_done=self._on_import_done,
             on_error=self._on_import_error,
@@ -485,6 +512,50 @@ class MainWindow(QMainWindow):
         dialog.show()
         self.last_preview = dialog
         return dialog
+
+    # Preferences and libraries ------------------------------------------------------------
+    def edit_preferences(self) -> None:
+        dialog = PreferencesDialog(Preferences.load(), str(self.ctx.library.root), self)
+        if dialog.exec() == PreferencesDialog.DialogCode.Accepted:
+            prefs = dialog.value()
+            prefs.save()
+            apply_theme(prefs.theme)
+
+    def _ask_open_library(self) -> None:
+        folder = QFileDialog.getExistingDirectory(
+            self, "Open or create a library", str(self.ctx.library.root.parent)
+        )
+        if folder:
+            self.open_library(folder)
+
+    def _fill_recent(self) -> None:
+        self.recent_menu.clear()
+        for path in recent_libraries():
+            action = self.recent_menu.addAction(path)
+            action.triggered.connect(lambda _c=False, p=path: self.open_library(p))
+        if self.recent_menu.isEmpty():
+            self.recent_menu.addAction("No recent libraries").setEnabled(False)
+
+    def open_library(self, folder: str) -> MainWindow | None:
+        """Open (or create) the library in `folder` in a new window and close this one."""
+        if self._importing:
+            QMessageBox.information(self, "Inkseal", "Wait for the import to finish first.")
+            return None
+        from inkseal.library.errors import InksealError
+        from inkseal.library.library import open_library
+
+        try:
+            lib = open_library(folder)
+        except InksealError as exc:
+            QMessageBox.warning(self, "Inkseal cannot open the library", str(exc))
+            return None
+        remember_library(str(lib.root))
+        window = MainWindow(AppContext(lib))
+        window.show()
+        self.next_window = window
+        self.close()
+        self.ctx.shutdown()
+        return window
 
     # Trash -------------------------------------------------------------------------------
     def trash_selected(self) -> None:
