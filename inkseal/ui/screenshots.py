@@ -106,9 +106,54 @@ def render(out_dir: Path) -> list[Path]:
         app.processEvents()
         shots = [out_dir / "main-window.png"]
         window.grab().save(str(shots[0]))
+
+        # The same window in the dark theme.
+        from inkseal.ui.preferences import apply_theme
+
+        apply_theme("dark")
+        _settle(app, 300)
+        shots.append(out_dir / "dark-theme.png")
+        window.grab().save(str(shots[-1]))
+        apply_theme("system")
+
+        # An import with problems: the summary the artist sees.
+        broken = tmp_path / "drop"
+        broken.mkdir()
+        (broken / "scan-of-sketch.png").write_bytes(b"\x89PNG\r\n\x1a\n" + b"\0" * 64)
+        (broken / "notes.txt").write_text("not a picture")
+        _sample_images(broken)  # duplicates of what is already there
+        done = QEventLoop()
+        window.import_finished.connect(lambda _r: done.quit())
+        window.start_import([str(broken)])
+        done.exec()
+        box = window.last_summary_box
+        box.setDetailedText(box.detailedText())
+        _settle(app, 200)
+        shots.append(out_dir / "import-summary.png")
+        box.grab().save(str(shots[-1]))
+        box.close()
         window.close()
         ctx.shutdown()
+
+        # A new library: the empty state.
+        empty_ctx = AppContext(open_library(tmp_path / "empty"))
+        empty = MainWindow(empty_ctx)
+        empty.resize(1280, 800)
+        empty.show()
+        _settle(app, 200)
+        shots.append(out_dir / "empty-library.png")
+        empty.grab().save(str(shots[-1]))
+        empty.close()
+        empty_ctx.shutdown()
     return shots
+
+
+def _settle(app: object, ms: int) -> None:
+    from PySide6.QtCore import QEventLoop, QTimer
+
+    loop = QEventLoop()
+    QTimer.singleShot(ms, loop.quit)
+    loop.exec()
 
 
 def main() -> int:
