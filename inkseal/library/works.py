@@ -30,6 +30,7 @@ from inkseal.models.entities import (
     AIStage,
     AIUse,
     Asset,
+    Collection,
     Declaration,
     Event,
     FileRole,
@@ -37,6 +38,7 @@ from inkseal.models.entities import (
     Signal,
     Tag,
     Work,
+    collection_works,
     work_tags,
 )
 
@@ -111,7 +113,15 @@ def _filtered(
     needs_review: bool = False,
     untagged: bool = False,
     trashed: bool = False,
+    collection: str | None = None,
 ) -> Select[Any]:
+    if collection:
+        stmt = stmt.where(
+            exists()
+            .where(collection_works.c.work_id == Work.id)
+            .where(collection_works.c.collection_id == Collection.id)
+            .where(Collection.name == collection)
+        )
     stmt = stmt.where(Work.trashed_at.is_not(None) if trashed else Work.trashed_at.is_(None))
     if untagged:
         stmt = stmt.where(~exists().where(work_tags.c.work_id == Work.id))
@@ -182,6 +192,7 @@ def list_works(
     needs_review: bool = False,
     untagged: bool = False,
     trashed: bool = False,
+    collection: str | None = None,
     order: str = "added",
     limit: int | None = None,
 ) -> list[WorkSummary]:
@@ -201,7 +212,9 @@ def list_works(
             Work.suggested_class,
         ),
     )
-    stmt = _filtered(cols, provenance_class, tag, search, needs_review, untagged, trashed)
+    stmt = _filtered(
+        cols, provenance_class, tag, search, needs_review, untagged, trashed, collection
+    )
     stmt = stmt.order_by(*ORDERS[order], Work.id.desc())
     if limit is not None:
         stmt = stmt.limit(limit)
@@ -415,39 +428,78 @@ def _clean_tags(tags: Iterable[str]) -> list[str]:
     return out
 
 
-def add_tags(lib: Library, work_id: int, tags: Sequence[str]) -> list[str]:
-    """Tag a work; returns the tags that were new to it."""
-    names = _clean_tags(tags)
+def _add_named(
+    lib: Library, work_id: int, names: Sequence[str], kind: type[Tag] | type[Collection]
+) -> list[str]:
+    """Put a work under tags or in collections (made when new); returns the new ones."""
+    clean = _clean_tags(names)
+    attr, event = ("tags", "work.tagged") if kind is Tag else ("collections", "work.collected")
     with lib.write.begin() as s:
         work = _get(s, work_id)
-        have = {t.name.lower() for t in work.tags}
+        current: list[Any] = getattr(work, attr)
+        have = {x.name.lower() for x in current}
         added: list[str] = []
-        for name in names:
+        for name in clean:
             if name.lower() in have:
                 continue
-            tag = s.execute(select(Tag).where(Tag.name == name)).scalar_one_or_none()
-            if tag is None:
-                tag = Tag(name=name)
-                s.add(tag)
-            work.tags.append(tag)
-            added.append(tag.name)
+            item: Any = s.execute(select(kind).where(kind.name == name)).scalar_one_or_none()
+            if item is None:
+                item = kind(name=name)
+                s.add(item)
+            current.append(item)
+            have.add(name.lower())
+            added.append(item.name)
         if added:
-            append_event(s, "work.tagged", work_id, {"tags": added})
+            append_event(s, event, work_id, {attr: added})
         return added
+
+
+def _remove_named(
+    lib: Library, work_id: int, names: Sequence[str], kind: type[Tag] | type[Collection]
+) -> list[str]:
+    wanted = {n.lower() for n in _clean_tags(names)}
+    attr, event = ("tags", "work.untagged") if kind is Tag else ("collections", "work.uncollected")
+    with lib.write.begin() as s:
+        work = _get(s, work_id)
+        current: list[Any] = getattr(work, attr)
+        removed = [x for x in current if x.name.lower() in wanted]
+        for x in removed:
+            current.remove(x)
+        gone = [x.name for x in removed]
+        if gone:
+            append_event(s, event, work_id, {attr: gone})
+        return gone
+
+
+def add_tags(lib: Library, work_id: int, tags: Sequence[str]) -> list[str]:
+    """Tag a work; returns the tags that were new to it."""
+    return _add_named(lib, work_id, tags, Tag)
 
 
 def remove_tags(lib: Library, work_id: int, tags: Sequence[str]) -> list[str]:
     """Untag a work; returns the tags that were removed."""
-    wanted = {n.lower() for n in _clean_tags(tags)}
-    with lib.write.begin() as s:
-        work = _get(s, work_id)
-        removed = [t for t in work.tags if t.name.lower() in wanted]
-        for t in removed:
-            work.tags.remove(t)
-        names = [t.name for t in removed]
-        if names:
-            append_event(s, "work.untagged", work_id, {"tags": names})
-        return names
+    return _remove_named(lib, work_id, tags, Tag)
+
+
+def add_to_collections(lib: Library, work_id: int, names: Sequence[str]) -> list[str]:
+    """Put a work in collections (series), made when new; returns the ones it joined."""
+    return _add_named(lib, work_id, names, Collection)
+
+
+def remove_from_collections(lib: Library, work_id: int, names: Sequence[str]) -> list[str]:
+    return _remove_named(lib, work_id, names, Collection)
+
+
+def collection_counts(lib: Library) -> list[tuple[str, int]]:
+    """Every collection with how many works (not in the Trash) it holds, by name."""
+    with lib.read() as s:
+        rows = s.execute(
+            select(Collection.name, func.count(Work.id))
+            .outerjoin(collection_works, collection_works.c.collection_id == Collection.id)
+            .outerjoin(Work, (Work.id == collection_works.c.work_id) & Work.trashed_at.is_(None))
+            .group_by(Collection.id)
+        ).all()
+    return sorted(((name, n) for name, n in rows), key=lambda r: r[0].lower())
 
 
 def _findings_of(asset: Asset) -> list[Finding]:

@@ -128,7 +128,8 @@ class DeclareCommand(_Command):
 
 
 class TagsCommand(_Command):
-    """Tags added to and removed from works; undo does the opposite for exactly those."""
+    """Tags (or collections) added to and removed from works; undo does the opposite for
+    exactly those."""
 
     def __init__(
         self,
@@ -136,30 +137,38 @@ class TagsCommand(_Command):
         refresh: Refresh,
         added: dict[int, list[str]],
         removed: dict[int, list[str]],
+        *,
+        kind: str = "tags",
     ) -> None:
         names = sorted({t for ts in added.values() for t in ts})
         gone = sorted({t for ts in removed.values() for t in ts})
         parts = ([f"add {', '.join(names)}"] if names else []) + (
             [f"remove {', '.join(gone)}"] if gone else []
         )
-        super().__init__(lib, refresh, "Tags: " + "; ".join(parts))
+        super().__init__(lib, refresh, f"{kind.capitalize()}: " + "; ".join(parts))
         self.added, self.removed = added, removed
+        self._add: Callable[[Library, int, Sequence[str]], list[str]]
+        self._remove: Callable[[Library, int, Sequence[str]], list[str]]
+        if kind == "tags":
+            self._add, self._remove = works.add_tags, works.remove_tags
+        else:
+            self._add, self._remove = works.add_to_collections, works.remove_from_collections
 
     def apply(self) -> None:
-        for wid, tags in self.added.items():
-            if tags:
-                works.add_tags(self.lib, wid, tags)
-        for wid, tags in self.removed.items():
-            if tags:
-                works.remove_tags(self.lib, wid, tags)
+        for wid, names in self.added.items():
+            if names:
+                self._add(self.lib, wid, names)
+        for wid, names in self.removed.items():
+            if names:
+                self._remove(self.lib, wid, names)
 
     def revert(self) -> None:
-        for wid, tags in self.added.items():
-            if tags:
-                works.remove_tags(self.lib, wid, tags)
-        for wid, tags in self.removed.items():
-            if tags:
-                works.add_tags(self.lib, wid, tags)
+        for wid, names in self.added.items():
+            if names:
+                self._remove(self.lib, wid, names)
+        for wid, names in self.removed.items():
+            if names:
+                self._add(self.lib, wid, names)
 
 
 class TrashCommand(_Command):

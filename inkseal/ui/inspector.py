@@ -79,7 +79,7 @@ class Inspector(QScrollArea):
         self.on_change = on_change
         self.work_ids: list[int] = []
         self.work: WorkDetail | None = None  # when exactly one work is selected
-        self._common_tags: list[str] = []
+        self._common: dict[str, list[str]] = {"tags": [], "collections": []}
         self._loading = False
 
         body = QWidget()
@@ -132,8 +132,13 @@ class Inspector(QScrollArea):
         decl.addRow("Class", self.cls)
         self.tags = QLineEdit()
         self.tags.setPlaceholderText("comma, separated, tags")
-        self.tags.editingFinished.connect(self._commit_tags)
+        self.tags.editingFinished.connect(lambda: self._commit_labels("tags"))
         decl.addRow("Tags", self.tags)
+        self.collections = QLineEdit()
+        self.collections.setPlaceholderText("series this work belongs to")
+        self.collections.setToolTip("Collections (series), separated by commas")
+        self.collections.editingFinished.connect(lambda: self._commit_labels("collections"))
+        decl.addRow("Collections", self.collections)
         layout.addLayout(decl)
 
         layout.addWidget(QLabel("AI use"))
@@ -187,7 +192,10 @@ class Inspector(QScrollArea):
         details = [works.get_work(self.lib, wid) for wid in work_ids[:500]]
         self.work = details[0] if len(details) == 1 else None
         editable = bool(details)
-        for widget in (self.cls, self.tags, self.ai_tool, self.ai_stage, self.ai_note, self.ai_add):
+        for widget in (
+            self.cls, self.tags, self.collections, self.ai_tool, self.ai_stage, self.ai_note,
+            self.ai_add,
+        ):  # fmt: skip
             widget.setEnabled(editable)
         self.form_box.setVisible(self.work is not None)
         completer = QCompleter(works.all_tags(self.lib), self.tags)
@@ -201,13 +209,16 @@ class Inspector(QScrollArea):
             )
             self.ai_uses.clear()
             self.tags.clear()
+            self.collections.clear()
             self.ai_remove.setEnabled(False)
             return
         classes = {d.provenance_class for d in details}
         self.cls.setCurrentIndex(self.cls.findData(classes.pop()) if len(classes) == 1 else -1)
-        common = set.intersection(*({t.lower() for t in d.tags} for d in details))
-        self._common_tags = [t for t in details[0].tags if t.lower() in common]
-        self.tags.setText(", ".join(self._common_tags))
+        for kind, edit in (("tags", self.tags), ("collections", self.collections)):
+            sets = [{t.lower() for t in getattr(d, kind)} for d in details]
+            common = set.intersection(*sets)
+            self._common[kind] = [t for t in getattr(details[0], kind) if t.lower() in common]
+            edit.setText(", ".join(self._common[kind]))
         if self.work is None:
             self.heading.setText(f"{len(work_ids)} works selected")
             self.ai_uses.clear()
@@ -327,26 +338,30 @@ class Inspector(QScrollArea):
         del uses[row]
         self._declare(self.work.provenance_class, uses)
 
-    def _commit_tags(self) -> None:
+    def _commit_labels(self, kind: str) -> None:
+        """Apply the tags or collections typed for the selection (shared ones shown)."""
         if not self.work_ids:
             return
-        wanted = split_tags(self.tags.text())
-        have = {t.lower() for t in self._common_tags}
+        edit = self.tags if kind == "tags" else self.collections
+        wanted = split_tags(edit.text())
+        current = self._common[kind]
+        have = {t.lower() for t in current}
         want = {t.lower() for t in wanted}
         to_add = [t for t in wanted if t.lower() not in have]
-        to_remove = [t for t in self._common_tags if t.lower() not in want]
+        to_remove = [t for t in current if t.lower() not in want]
         if not to_add and not to_remove:
             return
         ids = list(self.work_ids)
+        add, remove = (
+            (works.add_tags, works.remove_tags)
+            if kind == "tags"
+            else (works.add_to_collections, works.remove_from_collections)
+        )
 
         def make() -> TagsCommand:
-            added = {wid: works.add_tags(self.lib, wid, to_add) for wid in ids} if to_add else {}
-            removed = (
-                {wid: works.remove_tags(self.lib, wid, to_remove) for wid in ids}
-                if to_remove
-                else {}
-            )
-            return TagsCommand(self.lib, self._refresh, added, removed)
+            added = {wid: add(self.lib, wid, to_add) for wid in ids} if to_add else {}
+            removed = {wid: remove(self.lib, wid, to_remove) for wid in ids} if to_remove else {}
+            return TagsCommand(self.lib, self._refresh, added, removed, kind=kind)
 
         self._run(make)
 

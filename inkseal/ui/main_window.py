@@ -31,7 +31,7 @@ from PySide6.QtWidgets import (
 from inkseal.library.dto import ImportProgress, ImportReport, WorkSummary
 from inkseal.library.importer import CancelToken, import_paths
 from inkseal.library.trash import empty_trash, restore_works, trash_works
-from inkseal.library.works import count_works, list_works, tag_counts
+from inkseal.library.works import collection_counts, count_works, list_works, tag_counts
 from inkseal.ui.commands import TrashCommand
 from inkseal.ui.context import AppContext
 from inkseal.ui.grid.delegate import CardDelegate
@@ -58,8 +58,10 @@ FILTERS: list[tuple[str, str | None]] = [
     ("Trash", "trash"),
 ]
 TAG_PREFIX = "tag:"
+COLLECTION_PREFIX = "collection:"
 CLASS_KEYS = ("human-made", "ai-assisted", "ai-generated", "undeclared")
-_Listing = tuple[list[WorkSummary], dict[str, int], list[tuple[str, int]]]
+_Counts = list[tuple[str, int]]
+_Listing = tuple[list[WorkSummary], dict[str, int], _Counts, _Counts]
 SORTS = [
     ("Date added", "added"),
     ("Date created", "created"),
@@ -91,12 +93,7 @@ class MainWindow(QMainWindow):
             item = QListWidgetItem(label)
             item.setData(Qt.ItemDataRole.UserRole, cls)
             self.sidebar.addItem(item)
-        header = QListWidgetItem("Tags")
-        header.setFlags(Qt.ItemFlag.NoItemFlags)
-        font = header.font()
-        font.setBold(True)
-        header.setFont(font)
-        self.sidebar.addItem(header)
+        self.sidebar.addItem(self._heading("Tags"))
         self.sidebar.setCurrentRow(0)
         self.sidebar.currentItemChanged.connect(self._on_filter_changed)
 
@@ -306,11 +303,14 @@ class MainWindow(QMainWindow):
                 needs_review=key == "needs-review",
                 untagged=key == "untagged",
                 trashed=key == "trash",
+                collection=key[len(COLLECTION_PREFIX) :]
+                if key and key.startswith(COLLECTION_PREFIX)
+                else None,
                 tag=key[len(TAG_PREFIX) :] if key and key.startswith(TAG_PREFIX) else None,
                 search=search,
                 order=order,
             )
-            return works, count_works(lib), tag_counts(lib)
+            return works, count_works(lib), tag_counts(lib), collection_counts(lib)
 
         return run
 
@@ -335,8 +335,8 @@ class MainWindow(QMainWindow):
 
         run_task(self.ctx.queries, lambda _p: query(), on_done=done, on_error=failed)
 
-    def _apply(self, data: tuple[list[WorkSummary], dict[str, int], list[tuple[str, int]]]) -> None:
-        works, counts, tags = data
+    def _apply(self, data: _Listing) -> None:
+        works, counts, tags, collections = data
         selected = {w.id for w in self.selected_works()}
         self.model.set_works(works)
         for wid in selected:
@@ -349,7 +349,7 @@ class MainWindow(QMainWindow):
         for i, (label, cls) in enumerate(FILTERS):
             item = self.sidebar.item(i)
             item.setText(f"{label}  ({counts['all' if cls is None else cls]})")
-        self._refresh_tags(tags)
+        self._refresh_sections(tags, collections)
         shown = len(works)
         total = counts["all"]
         self.centre_stack.setCurrentIndex(1 if total == 0 else 0)
@@ -357,21 +357,37 @@ class MainWindow(QMainWindow):
             f"{total} works" if shown == total else f"{shown} of {total} works shown"
         )
 
-    def _refresh_tags(self, tags: list[tuple[str, int]]) -> None:
-        """Rebuild the tag entries under the Tags heading, keeping the current one."""
-        first = len(FILTERS) + 1
+    def _refresh_sections(self, tags: _Counts, collections: _Counts) -> None:
+        """Rebuild the Tags and Collections entries below the fixed ones, keeping the
+        current entry selected."""
+        first = len(FILTERS) + 1  # after the fixed entries and the Tags heading
         self.sidebar.blockSignals(True)
         try:
             while self.sidebar.count() > first:
                 self.sidebar.takeItem(first)
             for name, n in tags:
-                item = QListWidgetItem(f"  {name}  ({n})")
-                item.setData(Qt.ItemDataRole.UserRole, TAG_PREFIX + name)
-                self.sidebar.addItem(item)
-                if self._filter_class == TAG_PREFIX + name:
-                    self.sidebar.setCurrentItem(item)
+                self._add_entry(f"  {name}  ({n})", TAG_PREFIX + name)
+            self.sidebar.addItem(self._heading("Collections"))
+            for name, n in collections:
+                self._add_entry(f"  {name}  ({n})", COLLECTION_PREFIX + name)
         finally:
             self.sidebar.blockSignals(False)
+
+    def _add_entry(self, text: str, key: str) -> None:
+        item = QListWidgetItem(text)
+        item.setData(Qt.ItemDataRole.UserRole, key)
+        self.sidebar.addItem(item)
+        if self._filter_class == key:
+            self.sidebar.setCurrentItem(item)
+
+    @staticmethod
+    def _heading(text: str) -> QListWidgetItem:
+        item = QListWidgetItem(text)
+        item.setFlags(Qt.ItemFlag.NoItemFlags)
+        font = item.font()
+        font.setBold(True)
+        item.setFont(font)
+        return item
 
     def _on_filter_changed(self, current: QListWidgetItem | None, _prev: Any) -> None:
         self._filter_class = current.data(Qt.ItemDataRole.UserRole) if current else None

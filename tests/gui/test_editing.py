@@ -159,3 +159,19 @@ def test_trash_asks_first_undo_restores_and_emptying_deletes(
     assert window.undo_stack.count() == 0
     window.sidebar.setCurrentRow(0)
     assert window.model.rowCount() == 2
+
+
+def test_collections_for_a_selection_with_sidebar_and_undo(qtbot, window, tmp_path: Path) -> None:
+    ids = _import(qtbot, window, tmp_path, 3)
+    lib = window.ctx.library
+    _select(window, ids[:2])
+    _type(qtbot, window.inspector.collections, "Bamboo studies 2024")
+    assert all(get_work(lib, wid).collections == ("Bamboo studies 2024",) for wid in ids[:2])
+    labels = [window.sidebar.item(i).text() for i in range(window.sidebar.count())]
+    assert "Collections" in labels and "  Bamboo studies 2024  (2)" in labels
+    window.sidebar.setCurrentRow(labels.index("  Bamboo studies 2024  (2)"))
+    assert window.model.rowCount() == 2
+    assert window.undo_action.text() == "&Undo Collections: add Bamboo studies 2024"
+    window.undo_action.trigger()
+    assert get_work(lib, ids[0]).collections == ()
+    assert window.model.rowCount() == 0

@@ -76,3 +76,24 @@ def test_a_file_shared_with_a_live_work_is_kept(lib, tmp_path: Path) -> None:
 def test_unknown_ids_are_refused(lib) -> None:
     with pytest.raises(NotFound, match="999"):
         trash_works(lib, [999])
+
+
+def test_collections_list_and_filter(lib, tmp_path: Path) -> None:
+    from inkseal.library.works import (
+        add_to_collections,
+        collection_counts,
+        remove_from_collections,
+    )
+
+    paths = [save(gradient(seed=i), tmp_path / f"{i}.png", "PNG") for i in range(3)]
+    ids = [o.work_id for o in import_paths(lib, paths).outcomes]
+    assert add_to_collections(lib, ids[0], ["Series A", "series a", "B"]) == ["Series A", "B"]
+    add_to_collections(lib, ids[1], ["series A"])
+    assert collection_counts(lib) == [("B", 1), ("Series A", 2)]
+    assert sorted(w.id for w in list_works(lib, collection="Series A")) == sorted(ids[:2])
+    trash_works(lib, [ids[1]])
+    assert collection_counts(lib) == [("B", 1), ("Series A", 1)]
+    assert remove_from_collections(lib, ids[0], ["b"]) == ["B"]
+    assert get_work(lib, ids[0]).collections == ("Series A",)
+    kinds = [e.kind for e in get_work(lib, ids[0]).history]
+    assert kinds[-2:] == ["work.collected", "work.uncollected"]
