@@ -258,6 +258,28 @@ class MainWindow(QMainWindow):
         preview.triggered.connect(lambda: self.open_preview())
         self.preview_action = preview
         view_menu.addAction(preview)
+
+        toolbar = self.addToolBar("Main")
+        toolbar.setObjectName("main-toolbar")
+        toolbar.setMovable(False)
+        toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+        self.import_files_action.setToolTip("Import image files (Ctrl+O); folders: Ctrl+Shift+O")
+        self.undo_action.setToolTip("Undo the last edit (Ctrl+Z)")
+        self.redo_action.setToolTip("Redo (Ctrl+Shift+Z)")
+        for action in (
+            self.import_files_action,
+            self.import_folder_action,
+            None,
+            self.undo_action,
+            self.redo_action,
+            None,
+            self.preview_action,
+            self.trash_action,
+        ):
+            if action is None:
+                toolbar.addSeparator()
+            else:
+                toolbar.addAction(action)
         # Keys that mean something else while typing (Space, Return, Backspace, Delete) act
         # on works only when the grid has the focus.
         for action in (self.preview_action, self.trash_action):
