@@ -499,12 +499,23 @@ class MainWindow(QMainWindow):
         )
         self.statusBar().showMessage(summary, 15000)
         failures = [o for o in report.outcomes if o.status == "failed"]
-        if failures:
+        existing = sorted(
+            {o.work_id for o in report.outcomes if o.status == "duplicate" and o.work_id}
+        )
+        if failures or existing:
             box = QMessageBox(self)
-            box.setIcon(QMessageBox.Icon.Warning)
+            box.setIcon(QMessageBox.Icon.Warning if failures else QMessageBox.Icon.Information)
             box.setWindowTitle("Import finished")
             box.setText(summary)
-            box.setDetailedText("\n".join(f"{o.path}: {o.reason}" for o in failures))
+            if failures:
+                box.setDetailedText("\n".join(f"{o.path}: {o.reason}" for o in failures))
+            box.addButton(QMessageBox.StandardButton.Ok)
+            if existing:
+                reveal = box.addButton(
+                    f"Show the {len(existing)} already in the library",
+                    QMessageBox.ButtonRole.ActionRole,
+                )
+                reveal.clicked.connect(lambda: self.reveal_works(existing))
             box.setModal(False)
             box.show()
             self.last_summary_box = box
@@ -550,6 +561,25 @@ class MainWindow(QMainWindow):
         dialog.show()
         self.last_preview = dialog
         return dialog
+
+    def reveal_works(self, work_ids: list[int]) -> None:
+        """Select these works in the grid (showing all works, search cleared)."""
+        if self._filter_class is not None or self.search.text():
+            self.search.blockSignals(True)
+            self.search.clear()
+            self.search.blockSignals(False)
+            self.sidebar.blockSignals(True)
+            self.sidebar.setCurrentRow(0)
+            self.sidebar.blockSignals(False)
+            self._filter_class = None
+            self.refresh()
+        sel = self.grid.selectionModel()
+        sel.clearSelection()
+        rows = [r for wid in work_ids if (r := self.model.row_of(wid)) is not None]
+        for row in rows:
+            sel.select(self.model.index(row), sel.SelectionFlag.Select)
+        if rows:
+            self.grid.scrollTo(self.model.index(min(rows)))
 
     # Preferences and libraries ------------------------------------------------------------
     def edit_preferences(self) -> None:

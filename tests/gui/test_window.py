@@ -215,3 +215,24 @@ def test_typing_in_the_inspector_does_not_trigger_grid_keys(qtbot, window, tmp_p
     assert window.model.rowCount() == 1  # not moved to the Trash
     assert not hasattr(window, "last_preview")
     assert window.model.data(window.model.index(0)) == "ab"  # the typing went to the title
+
+
+def test_duplicates_in_the_summary_reveal_the_existing_works(qtbot, window, tmp_path) -> None:
+    a = save(gradient(seed=1), tmp_path / "a.png", "PNG")
+    save(gradient(seed=2), tmp_path / "b.png", "PNG")
+    with qtbot.waitSignal(window.import_finished, timeout=20000) as first:
+        window.start_import([str(tmp_path / "a.png"), str(tmp_path / "b.png")])
+    wid = first.args[0].outcomes[0].work_id
+    window.search.setText("b")
+    window.refresh()
+    copy = tmp_path / "again" / "a copy.png"
+    copy.parent.mkdir()
+    copy.write_bytes(a.read_bytes())
+    with qtbot.waitSignal(window.import_finished, timeout=20000):
+        window.start_import([str(copy)])
+    box = window.last_summary_box
+    (reveal,) = [b for b in box.buttons() if "already in the library" in b.text()]
+    reveal.click()
+    assert [w.id for w in window.selected_works()] == [wid]
+    assert window.search.text() == "" and window.model.rowCount() == 2
+    box.close()
