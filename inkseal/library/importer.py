@@ -176,8 +176,14 @@ def _write_atomically(target: Path, data: bytes, tmp_dir: Path) -> None:
 
 
 def _find_work_by_sha(lib: Library, sha: str) -> int | None:
+    """The live work that holds this file already (one in the Trash is handled at commit)."""
     with lib.read() as s:
-        return s.execute(select(Asset.work_id).where(Asset.sha256 == sha).limit(1)).scalar()
+        return s.execute(
+            select(Asset.work_id)
+            .join(Work, Work.id == Asset.work_id)
+            .where(Asset.sha256 == sha, Work.trashed_at.is_(None))
+            .limit(1)
+        ).scalar()
 
 
 def _prepare(lib: Library, path: Path, reference: bool, cancel: CancelToken) -> _Result:
@@ -228,9 +234,15 @@ def _prepare(lib: Library, path: Path, reference: bool, cancel: CancelToken) -> 
             staged = lib.tmp_dir / f"{uuid.uuid4().hex}.part"
             with open(staged, "wb") as fh:
                 fh.write(raw.data)
+                fh.flush()
+                # On disk before the catalogue says it is there (a power cut must not leave
+                # a recorded work with an empty file). Runs on the worker, in parallel.
+                os.fsync(fh.fileno())
     except OSError as exc:
         if staged is not None:
             staged.unlink(missing_ok=True)
+        if not _find_any_asset(lib, sha):
+            (lib.root / thumb_rel).unlink(missing_ok=True)
         return _failed(path, f"could not be saved into the library: {exc.strerror or exc}", sha)
     return _Prepared(
         path=path,
@@ -283,16 +295,31 @@ def _commit(
                 select(Asset.work_id).where(Asset.sha256 == p.sha256).limit(1)
             ).scalar()
             if existing is not None:
+                held = s.get(Work, existing)
+                if held is not None and held.trashed_at is not None:
+                    # Importing a file again says the artist wants it: bring its work back.
+                    held.trashed_at = None
+                    append_event(s, "work.restored", existing, {"reason": "imported again"})
+                    return ImportOutcome(
+                        str(p.path),
+                        "duplicate",
+                        existing,
+                        p.sha256,
+                        None,
+                        ("its work was in the Trash and has been restored",),
+                    )
                 return ImportOutcome(str(p.path), "duplicate", existing, p.sha256)
             stored_rel: str | None = None
             if p.staged is not None:
                 stored_rel = _store_rel(p.sha256, p.fmt.extension)
                 final = lib.root / stored_rel
                 final.parent.mkdir(parents=True, exist_ok=True)
-                if final.exists():
-                    # Left by an interrupted earlier import: same name, so same content.
+                if final.exists() and final.stat().st_size == p.size:
+                    # Left by an interrupted earlier import: same name and size, same content.
                     p.staged.unlink(missing_ok=True)
                 else:
+                    if final.exists():  # a damaged leftover (cut short by a crash): replace it
+                        os.chmod(final, 0o644)
                     os.chmod(p.staged, 0o444)  # the store's copies are never modified
                     os.replace(p.staged, final)
                     placed = final
@@ -347,6 +374,7 @@ def _commit(
     except Exception as exc:
         if placed is not None:
             placed.unlink(missing_ok=True)
+        _drop_unused_thumb(lib, p)
         return _failed(p.path, f"could not be recorded in the library: {one_line(exc)}", p.sha256)
     finally:
         if p.staged is not None:
@@ -354,9 +382,27 @@ def _commit(
     return ImportOutcome(str(p.path), "added", work_id, p.sha256, None, p.warnings)
 
 
-def _discard(result: _Result) -> None:
-    if isinstance(result, _Prepared) and result.staged is not None:
-        result.staged.unlink(missing_ok=True)
+def _drop_unused_thumb(lib: Library, p: _Prepared) -> None:
+    """Remove the thumbnail a file that was not recorded left behind, unless another file
+    with the same content (and so the same thumbnail) is in the library."""
+    try:
+        if _find_any_asset(lib, p.sha256):
+            return
+        (lib.root / p.thumb_rel).unlink(missing_ok=True)
+    except Exception:  # noqa: S110 - best effort: thumbnails are a rebuildable cache
+        return
+
+
+def _find_any_asset(lib: Library, sha: str) -> bool:
+    with lib.read() as s:
+        return s.execute(select(Asset.id).where(Asset.sha256 == sha).limit(1)).first() is not None
+
+
+def _discard(lib: Library, result: _Result) -> None:
+    if isinstance(result, _Prepared):
+        if result.staged is not None:
+            result.staged.unlink(missing_ok=True)
+        _drop_unused_thumb(lib, result)
 
 
 def import_paths(
@@ -421,5 +467,5 @@ def import_paths(
                 if not fut.cancelled():
                     # Workers return their failures; they do not raise.
                     with contextlib.suppress(Exception):
-                        _discard(fut.result())
+                        _discard(lib, fut.result())
     return ImportReport(tuple(outcomes), cancelled=cancelled, total=total)

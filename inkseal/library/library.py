@@ -5,11 +5,12 @@ from __future__ import annotations
 import contextlib
 import os
 import sqlite3
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from sqlalchemy import Engine
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from inkseal.library.errors import LibraryError
@@ -92,7 +93,7 @@ def open_library(path: str | os.PathLike[str] | None = None) -> Library:
     engine = db.make_engine(root / DB_NAME)
     try:
         db.migrate(engine, root / DB_NAME)
-    except (OperationalError, sqlite3.DatabaseError) as exc:
+    except (SQLAlchemyError, sqlite3.DatabaseError) as exc:
         engine.dispose()
         raise LibraryError(
             f"cannot open the catalogue in {root}: {exc.orig if hasattr(exc, 'orig') else exc}"
@@ -110,7 +111,10 @@ def open_library(path: str | os.PathLike[str] | None = None) -> Library:
 
 
 def _clean_tmp(tmp: Path) -> None:
-    # Files left half-copied by an interrupted import are never referenced: drop them.
+    # Files left half-copied by an interrupted import are never referenced: drop them. Only
+    # old ones: another process (the CLI beside the GUI) may be importing right now.
+    cutoff = time.time() - 6 * 3600
     for leftover in tmp.glob("*.part"):
         with contextlib.suppress(OSError):
-            leftover.unlink()
+            if leftover.stat().st_mtime < cutoff:
+                leftover.unlink()

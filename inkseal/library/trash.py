@@ -63,17 +63,11 @@ def empty_trash(lib: Library) -> int:
         if not doomed:
             return 0
         ids = [w.id for w in doomed]
-        files = {
-            (a.sha256, a.stored_path, a.thumb_path)
-            for a in s.scalars(select(Asset).where(Asset.work_id.in_(ids)))
-        }
+        assets = list(s.scalars(select(Asset).where(Asset.work_id.in_(ids))))
+        files = {(a.sha256, a.stored_path, a.thumb_path) for a in assets}
         for w in doomed:
-            append_event(
-                s,
-                "work.deleted",
-                w.id,
-                {"title": w.title, "files": sorted(sha for sha, _, _ in files)},
-            )
+            own = sorted({a.sha256 for a in assets if a.work_id == w.id})
+            append_event(s, "work.deleted", w.id, {"title": w.title, "files": own})
             s.delete(w)
         s.flush()
         still_used = set(

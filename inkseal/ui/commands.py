@@ -98,33 +98,34 @@ def _state(info: DeclarationInfo | None) -> _Declared:
 
 
 class DeclareCommand(_Command):
-    """A declaration for one or many works; undo restores each work's previous one."""
+    """A declaration for one or many works; undo restores each work's previous one, redo
+    each work's new one."""
 
     def __init__(
         self,
         lib: Library,
         refresh: Refresh,
         previous: dict[int, DeclarationInfo | None],
-        provenance_class: str,
-        ai_uses: Sequence[works.AIUseInput],
-        note: str | None,
+        after: dict[int, DeclarationInfo | None],
     ) -> None:
-        n = len(previous)
-        super().__init__(
-            lib, refresh, f"Declare {provenance_class}" + (f" for {n} works" if n > 1 else "")
-        )
+        classes = {info.provenance_class for info in after.values() if info}
+        n = len(after)
+        label = classes.pop() if len(classes) == 1 else "classes"
+        super().__init__(lib, refresh, f"Declare {label}" + (f" for {n} works" if n > 1 else ""))
         self.previous = {wid: _state(info) for wid, info in previous.items()}
-        self.new = _Declared(provenance_class, tuple(ai_uses), note)
+        self.after = {wid: _state(info) for wid, info in after.items()}
+
+    def _set(self, states: dict[int, _Declared]) -> None:
+        for wid, st in states.items():
+            works.declare(
+                self.lib, wid, st.provenance_class, st.ai_uses, st.note, allow_undeclared=True
+            )
 
     def apply(self) -> None:
-        for wid in self.previous:
-            works.declare(self.lib, wid, self.new.provenance_class, self.new.ai_uses, self.new.note)
+        self._set(self.after)
 
     def revert(self) -> None:
-        for wid, old in self.previous.items():
-            works.declare(
-                self.lib, wid, old.provenance_class, old.ai_uses, old.note, allow_undeclared=True
-            )
+        self._set(self.previous)
 
 
 class TagsCommand(_Command):

@@ -31,7 +31,7 @@ from PySide6.QtWidgets import (
 
 from inkseal.library import works
 from inkseal.library.dto import WorkDetail
-from inkseal.library.errors import InksealError
+from inkseal.library.errors import InksealError, NotFound
 from inkseal.library.library import Library
 from inkseal.ui.commands import DeclareCommand, FieldsCommand, RenameCommand, TagsCommand
 from inkseal.ui.grid.delegate import CLASS_STYLE
@@ -189,7 +189,13 @@ class Inspector(QScrollArea):
 
     def _show(self, work_ids: list[int]) -> None:
         self.work_ids = list(work_ids)
-        details = [works.get_work(self.lib, wid) for wid in work_ids[:500]]
+        details = []
+        for wid in work_ids[:500]:
+            try:
+                details.append(works.get_work(self.lib, wid))
+            except NotFound:  # deleted meanwhile (Trash emptied, another process)
+                continue
+        self.work_ids = [d.id for d in details]
         self.work = details[0] if len(details) == 1 else None
         editable = bool(details)
         for widget in (
@@ -198,6 +204,9 @@ class Inspector(QScrollArea):
         ):  # fmt: skip
             widget.setEnabled(editable)
         self.form_box.setVisible(self.work is not None)
+        # AI uses are edited one work at a time; class, tags and collections for many.
+        for widget in (self.ai_tool, self.ai_stage, self.ai_note, self.ai_add):
+            widget.setEnabled(self.work is not None)
         completer = QCompleter(works.all_tags(self.lib), self.tags)
         completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
         self.tags.setCompleter(completer)
@@ -291,14 +300,28 @@ class Inspector(QScrollArea):
 
         self._run(make)
 
-    def _declare(self, cls: str, uses: list[works.AIUseInput]) -> None:
+    def _declare(self, cls: str, uses: list[works.AIUseInput] | None) -> None:
+        """Declare `cls` for the selection. `uses` None keeps each work's own AI uses (where
+        the class allows them); each work keeps its own note."""
         ids = list(self.work_ids)
 
         def make() -> DeclareCommand:
             previous = {wid: works.get_work(self.lib, wid).declaration for wid in ids}
-            for wid in ids:
-                works.declare(self.lib, wid, cls, uses, allow_undeclared=True)
-            return DeclareCommand(self.lib, self._refresh, previous, cls, uses, None)
+            for wid, prev in previous.items():
+                own = (
+                    [works.AIUseInput(u.tool, u.stage, u.note) for u in prev.ai_uses]
+                    if prev
+                    else []
+                )
+                chosen = own if uses is None else uses
+                if cls not in ("ai-assisted", "ai-generated"):
+                    chosen = []
+                works.declare(
+                    self.lib, wid, cls, chosen, prev.note if prev else None,
+                    prev.declared_by if prev else None, allow_undeclared=True,
+                )  # fmt: skip
+            after = {wid: works.get_work(self.lib, wid).declaration for wid in ids}
+            return DeclareCommand(self.lib, self._refresh, previous, after)
 
         self._run(make)
 
@@ -312,8 +335,7 @@ class Inspector(QScrollArea):
         cls = self.cls.currentData()
         if not cls or not self.work_ids:
             return
-        keep = self._current_uses() if cls in ("ai-assisted", "ai-generated") else []
-        self._declare(cls, keep)
+        self._declare(cls, None)
 
     def _add_ai_use(self) -> None:
         tool = self.ai_tool.text().strip()

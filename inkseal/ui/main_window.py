@@ -6,7 +6,16 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QByteArray, QSettings, QSize, Qt, QTimer, Signal
+from PySide6.QtCore import (
+    QByteArray,
+    QItemSelection,
+    QItemSelectionModel,
+    QSettings,
+    QSize,
+    Qt,
+    QTimer,
+    Signal,
+)
 from PySide6.QtGui import QAction, QDragEnterEvent, QDropEvent, QKeySequence, QUndoStack
 from PySide6.QtWidgets import (
     QComboBox,
@@ -184,6 +193,7 @@ class MainWindow(QMainWindow):
         self._refresh_timer.setInterval(1500)  # during imports: refresh at most this often
         self._refresh_timer.timeout.connect(self._refresh_in_background)
         self._refreshing = False
+        self._generation = 0
 
         self._build_menus()
         self._restore_state()
@@ -338,6 +348,7 @@ class MainWindow(QMainWindow):
 
     def refresh(self) -> None:
         """Reload the grid and the sidebar now (after an edit, a filter, an import)."""
+        self._generation += 1
         self._apply(self._query()())
 
     def _refresh_in_background(self) -> None:
@@ -346,10 +357,12 @@ class MainWindow(QMainWindow):
             return
         self._refreshing = True
         query = self._query()  # reads the filters here, on the GUI thread
+        generation = self._generation
 
         def done(result: Any) -> None:
             self._refreshing = False
-            if self._importing:
+            # A listing started before a newer synchronous refresh would show old filters.
+            if self._importing and generation == self._generation:
                 self._apply(result)
 
         def failed(_message: str) -> None:
@@ -359,15 +372,22 @@ class MainWindow(QMainWindow):
 
     def _apply(self, data: _Listing) -> None:
         works, counts, tags, collections = data
-        selected = {w.id for w in self.selected_works()}
+        selected = [w.id for w in self.selected_works()]
         self.model.set_works(works)
-        for wid in selected:
-            row = self.model.row_of(wid)
-            if row is not None:
-                self.grid.selectionModel().select(
-                    self.model.index(row),
-                    self.grid.selectionModel().SelectionFlag.Select,
-                )
+        # Put the selection back in one step, without a selectionChanged per row, then tell
+        # the inspector once, only when what it shows has changed (so nothing typed is lost).
+        sel = self.grid.selectionModel()
+        rows = [r for wid in selected if (r := self.model.row_of(wid)) is not None]
+        selection = QItemSelection()
+        for row in rows:
+            selection.select(self.model.index(row), self.model.index(row))
+        sel.blockSignals(True)
+        sel.select(selection, QItemSelectionModel.SelectionFlag.ClearAndSelect)
+        sel.blockSignals(False)
+        self.grid.viewport().update()
+        surviving = [self.model.work_at(r).id for r in sorted(rows)]  # type: ignore[union-attr]
+        if surviving != self.inspector.work_ids:
+            self.inspector.show_works(surviving)
         for i, (label, cls) in enumerate(FILTERS):
             item = self.sidebar.item(i)
             item.setText(f"{label}  ({counts['all' if cls is None else cls]})")

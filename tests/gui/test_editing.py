@@ -175,3 +175,49 @@ def test_collections_for_a_selection_with_sidebar_and_undo(qtbot, window, tmp_pa
     window.undo_action.trigger()
     assert get_work(lib, ids[0]).collections == ()
     assert window.model.rowCount() == 0
+
+
+def test_a_refresh_keeps_unsaved_typing_and_follows_vanished_works(
+    qtbot, window, tmp_path: Path
+) -> None:
+    ids = _import(qtbot, window, tmp_path, 2)
+    _select(window, [ids[0]])
+    window.inspector.description.setPlainText("half-typed thought")
+    window.refresh()  # e.g. the periodic refresh during an import
+    assert window.inspector.description.toPlainText() == "half-typed thought"
+    from inkseal.library.trash import trash_works
+
+    trash_works(window.ctx.library, [ids[0]])
+    window.refresh()
+    assert window.inspector.work_ids == []
+    assert window.inspector.heading.text() == "No work selected"
+
+
+def test_class_for_many_keeps_each_works_own_uses_and_note(qtbot, window, tmp_path) -> None:
+    from inkseal.library import works
+
+    ids = _import(qtbot, window, tmp_path, 2)
+    lib = window.ctx.library
+    works.declare(lib, ids[0], "ai-generated", [works.AIUseInput("SDXL", "generation")], "mine")
+    works.declare(lib, ids[1], "ai-generated", [works.AIUseInput("Flux", "generation")])
+    window.refresh()
+    _select(window, ids)
+    insp = window.inspector
+    assert not insp.ai_add.isEnabled()  # AI uses are edited one work at a time
+    insp.cls.setCurrentIndex(insp.cls.findData("ai-assisted"))
+    insp.cls.activated.emit(insp.cls.currentIndex())
+    a, b = (get_work(lib, wid).declaration for wid in ids)
+    assert (a.provenance_class, [u.tool for u in a.ai_uses], a.note) == (
+        "ai-assisted",
+        ["SDXL"],
+        "mine",
+    )
+    assert (b.provenance_class, [u.tool for u in b.ai_uses]) == ("ai-assisted", ["Flux"])
+    window.undo_action.trigger()
+    window.redo_action.trigger()
+    a = get_work(lib, ids[0]).declaration
+    assert (a.provenance_class, [u.tool for u in a.ai_uses], a.note) == (
+        "ai-assisted",
+        ["SDXL"],
+        "mine",
+    )

@@ -219,3 +219,13 @@ def test_a_library_at_the_first_schema_upgrades_keeping_its_data(tmp_path: Path)
     con = sqlite3.connect(backup)
     assert con.execute("SELECT title FROM works").fetchall() == [("old work",)]
     con.close()
+
+
+def test_a_damaged_catalogue_gives_a_clear_error(tmp_path: Path) -> None:
+    from inkseal.library.errors import LibraryError
+
+    root = tmp_path / "broken"
+    root.mkdir()
+    (root / "library.sqlite").write_bytes(b"this is not a database at all" * 100)
+    with pytest.raises(LibraryError, match="cannot open the catalogue"):
+        open_library(root)

@@ -97,3 +97,32 @@ def test_collections_list_and_filter(lib, tmp_path: Path) -> None:
     assert get_work(lib, ids[0]).collections == ("Series A",)
     kinds = [e.kind for e in get_work(lib, ids[0]).history]
     assert kinds[-2:] == ["work.collected", "work.uncollected"]
+
+
+def test_each_deleted_work_records_only_its_own_files(lib, tmp_path: Path) -> None:
+    import json
+
+    from sqlalchemy import select
+
+    from inkseal.models.entities import Event
+
+    paths = [save(gradient(seed=i), tmp_path / f"{i}.png", "PNG") for i in range(2)]
+    outs = import_paths(lib, paths).outcomes
+    trash_works(lib, [o.work_id for o in outs])
+    empty_trash(lib)
+    with lib.read() as s:
+        deleted = {
+            e.work_id: json.loads(e.payload_json)["files"]
+            for e in s.scalars(select(Event).where(Event.kind == "work.deleted"))
+        }
+    assert deleted == {o.work_id: [o.sha256] for o in outs}
+
+
+def test_importing_a_trashed_file_again_restores_its_work(lib, tmp_path: Path) -> None:
+    path = save(gradient(), tmp_path / "a.png", "PNG")
+    (o,) = import_paths(lib, [path]).outcomes
+    trash_works(lib, [o.work_id])
+    (again,) = import_paths(lib, [path]).outcomes
+    assert (again.status, again.work_id) == ("duplicate", o.work_id)
+    assert "restored" in again.warnings[0]
+    assert not get_work(lib, o.work_id).trashed
