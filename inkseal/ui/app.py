@@ -36,4 +36,7 @@ def run_gui(library: str | None = None) -> int:
     try:
         return app.exec()
     finally:
-        ctx.shutdown()
+        # File > Open Library replaces the window (and its context) by a new one.
+        while getattr(window, "next_window", None) is not None:
+            window = window.next_window
+        window.ctx.shutdown()

@@ -670,6 +670,10 @@ class MainWindow(QMainWindow):
             self.undo_stack.push(TrashCommand(self.ctx.library, self.refresh, ids, restore=True))
 
     def empty_trash(self) -> None:
+        if self._importing:
+            # An import may be about to record a file that a trashed work also holds.
+            QMessageBox.information(self, "Inkseal", "Wait for the import to finish first.")
+            return
         n = count_works(self.ctx.library)["trash"]
         if n == 0:
             self.statusBar().showMessage("The Trash is empty.", 4000)
