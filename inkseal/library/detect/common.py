@@ -178,3 +178,50 @@ def unique_texts(texts: Iterable[tuple[str, str]]) -> Iterator[tuple[str, str]]:
         if key and key not in seen:
             seen.add(key)
             yield source, text
+
+
+def sampling_finding(
+    source: str,
+    family: str,
+    tool: str,
+    *,
+    model: str | None,
+    prompt: str | None,
+    seed: int | None,
+    steps: int | None,
+    sampler: str | None,
+    cfg: float | None,
+    size: str | None,
+    cfg_label: str = "CFG",
+    tool_version: str | None = None,
+    extra: Mapping[str, Any] | None = None,
+) -> Finding:
+    """A generator Finding from the usual sampling settings: the detail line reads
+    "Steps: …, Sampler: …, <cfg_label>: …, Seed: …, Size: …, Model: …" and the same values
+    go into `extra` beside whatever else the tool records."""
+    return generator_finding(
+        source,
+        family,
+        tool,
+        tool_version=tool_version,
+        model=model,
+        prompt=prompt,
+        detail=describe(
+            [
+                ("Steps", steps),
+                ("Sampler", sampler),
+                (cfg_label, cfg),
+                ("Seed", seed),
+                ("Size", size),
+                ("Model", model),
+            ]
+        ),  # fmt: skip
+        extra={
+            "seed": seed,
+            "steps": steps,
+            "sampler": sampler,
+            "cfg": cfg,
+            "size": size,
+            **(extra or {}),
+        },
+    )

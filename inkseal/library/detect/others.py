@@ -41,6 +41,7 @@ from inkseal.library.detect.common import (
     generator_finding,
     json_object,
     parse_size,
+    sampling_finding,
     size_text,
     text_of,
     unique_texts,
@@ -131,35 +132,19 @@ def _ruined_fooocus(data: dict[str, Any], source: str) -> Finding | None:
     d = _norm(data)
     if str(d.get("software", "")).strip().lower() != "ruinedfooocus":
         return None
-    model = as_text(d.get("base_model_name"))
-    seed = as_int(d.get("seed"))
-    steps = as_int(d.get("steps"), 1, MAX_STEPS)
-    cfg = as_float(d.get("cfg"))
-    sampler = as_text(d.get("sampler_name"), 100)
-    size = size_text(d.get("width"), d.get("height"))
-    return generator_finding(
+    return sampling_finding(
         source,
         "fooocus",
         "RuinedFooocus",
-        model=model,
+        model=as_text(d.get("base_model_name")),
         prompt=as_text(d.get("prompt"), 100_000),
-        detail=describe(
-            [
-                ("Steps", steps),
-                ("Sampler", sampler),
-                ("CFG", cfg),
-                ("Seed", seed),
-                ("Size", size),
-                ("Model", model),
-            ]
-        ),  # fmt: skip
+        seed=as_int(d.get("seed")),
+        steps=as_int(d.get("steps"), 1, MAX_STEPS),
+        sampler=as_text(d.get("sampler_name"), 100),
+        cfg=as_float(d.get("cfg")),
+        size=size_text(d.get("width"), d.get("height")),
         extra={
-            "seed": seed,
-            "steps": steps,
-            "sampler": sampler,
             "scheduler": as_text(d.get("scheduler"), 100),
-            "cfg": cfg,
-            "size": size,
             "model_hash": as_text(d.get("base_model_hash"), 100),
             "negative_prompt": as_text(d.get("negative"), 100_000),
         },
@@ -171,37 +156,21 @@ def _swarmui(data: dict[str, Any], source: str) -> Finding | None:
     if not isinstance(params, dict):
         return None
     p = _norm(params)
-    model = as_text(p.get("model"))
-    seed = as_int(p.get("seed"))
-    steps = as_int(p.get("steps"), 1, MAX_STEPS)
-    cfg = as_float(p.get("cfgscale"))
-    sampler = as_text(p.get("sampler"), 100)
-    size = size_text(p.get("width"), p.get("height"))
-    version = as_text(p.get("swarm_version"), 50)
-    return generator_finding(
+    return sampling_finding(
         source,
         "swarmui",
         "SwarmUI",
-        tool_version=version,
-        model=model,
+        tool_version=as_text(p.get("swarm_version"), 50),
+        model=as_text(p.get("model")),
         prompt=as_text(p.get("prompt"), 100_000),
-        detail=describe(
-            [
-                ("Steps", steps),
-                ("Sampler", sampler),
-                ("CFG scale", cfg),
-                ("Seed", seed),
-                ("Size", size),
-                ("Model", model),
-            ]
-        ),  # fmt: skip
+        seed=as_int(p.get("seed")),
+        steps=as_int(p.get("steps"), 1, MAX_STEPS),
+        sampler=as_text(p.get("sampler"), 100),
+        cfg=as_float(p.get("cfgscale")),
+        cfg_label="CFG scale",
+        size=size_text(p.get("width"), p.get("height")),
         extra={
-            "seed": seed,
-            "steps": steps,
-            "sampler": sampler,
             "scheduler": as_text(p.get("scheduler"), 100),
-            "cfg": cfg,
-            "size": size,
             "negative_prompt": as_text(p.get("negativeprompt"), 100_000),
         },
     )
@@ -215,34 +184,19 @@ def _easy_diffusion(data: dict[str, Any], source: str) -> Finding | None:
     d = _norm(data)
     if not _is_easy_diffusion(d):
         return None
-    model = as_text(_first(d, "use_stable_diffusion_model", "stable_diffusion_model"))
-    seed = as_int(d.get("seed"))
-    steps = as_int(_first(d, "num_inference_steps", "steps"), 1, MAX_STEPS)
-    cfg = as_float(d.get("guidance_scale"))
-    sampler = as_text(_first(d, "sampler_name", "sampler"), 100)
-    size = size_text(d.get("width"), d.get("height"))
-    return generator_finding(
+    return sampling_finding(
         source,
         "easydiffusion",
         "Easy Diffusion",
-        model=model,
+        model=as_text(_first(d, "use_stable_diffusion_model", "stable_diffusion_model")),
         prompt=as_text(d.get("prompt"), 100_000),
-        detail=describe(
-            [
-                ("Steps", steps),
-                ("Sampler", sampler),
-                ("Guidance", cfg),
-                ("Seed", seed),
-                ("Size", size),
-                ("Model", model),
-            ]
-        ),  # fmt: skip
+        seed=as_int(d.get("seed")),
+        steps=as_int(_first(d, "num_inference_steps", "steps"), 1, MAX_STEPS),
+        sampler=as_text(_first(d, "sampler_name", "sampler"), 100),
+        cfg=as_float(d.get("guidance_scale")),
+        cfg_label="Guidance",
+        size=size_text(d.get("width"), d.get("height")),
         extra={
-            "seed": seed,
-            "steps": steps,
-            "sampler": sampler,
-            "cfg": cfg,
-            "size": size,
             "vae": as_text(_first(d, "use_vae_model", "vae_model"), 300),
             "negative_prompt": as_text(d.get("negative_prompt"), 100_000),
         },
@@ -255,34 +209,19 @@ def _draw_things(data: dict[str, Any], source: str) -> Finding | None:
         return None
     if not any(k in data for k in ("seed", "steps", "scale", "model")):
         return None
-    model = as_text(data.get("model"))
-    seed = as_int(data.get("seed"))
-    steps = as_int(data.get("steps"), 1, MAX_STEPS)
-    cfg = as_float(data.get("scale"))
-    sampler = as_text(data.get("sampler"), 100)
-    size = parse_size(data.get("size"))
-    return generator_finding(
+    return sampling_finding(
         source,
         "drawthings",
         "Draw Things",
-        model=model,
+        model=as_text(data.get("model")),
         prompt=as_text(prompt, 100_000),
-        detail=describe(
-            [
-                ("Steps", steps),
-                ("Sampler", sampler),
-                ("Scale", cfg),
-                ("Seed", seed),
-                ("Size", size),
-                ("Model", model),
-            ]
-        ),  # fmt: skip
+        seed=as_int(data.get("seed")),
+        steps=as_int(data.get("steps"), 1, MAX_STEPS),
+        sampler=as_text(data.get("sampler"), 100),
+        cfg=as_float(data.get("scale")),
+        cfg_label="Scale",
+        size=parse_size(data.get("size")),
         extra={
-            "seed": seed,
-            "steps": steps,
-            "sampler": sampler,
-            "cfg": cfg,
-            "size": size,
             "strength": as_float(data.get("strength"), 0.0, 1.0),
             "seed_mode": as_text(data.get("seed_mode"), 50),
             "negative_prompt": as_text(data.get("uc"), 100_000),
