@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 import struct
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 
@@ -83,29 +85,76 @@ def camera_raw_kind(data: bytes) -> str | None:
 
 
 _JPEG_SOF = {0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF}
+MAX_JPEG_SEGMENTS = 4_096
+_FILL = re.compile(rb"\xff+")
+
+
+def jpeg_marker_name(marker: int) -> str:
+    if 0xE0 <= marker <= 0xEF:
+        return f"APP{marker - 0xE0}"
+    if marker == 0xFE:
+        return "COM"
+    return f"0x{marker:02X}"
+
+
+def iter_jpeg_segments(
+    data: bytes, warn: Callable[[str], None] | None = None
+) -> Iterator[tuple[int, int, int]]:
+    """(marker, payload start, payload end) for each JPEG segment before the image data.
+
+    The payload leaves out the two length bytes. Stops at the start of scan or end of image;
+    damage (garbage, truncation, bad lengths) stops the walk and is told to `warn`. A segment
+    cut short by the end of the file is still yielded, up to the end.
+    """
+    say = warn or (lambda _msg: None)
+    size = len(data)
+    pos = 2
+    for _ in range(MAX_JPEG_SEGMENTS):
+        match = _FILL.match(data, pos) if pos < size else None
+        if match is None:
+            say(
+                "JPEG: file ends before the image data"
+                if pos >= size
+                else f"JPEG: garbage between segments at offset {pos}"
+            )
+            return
+        pos = match.end()
+        if pos >= size:
+            say("JPEG: file ends before the image data")
+            return
+        marker = data[pos]
+        pos += 1
+        if marker == 0xD9:  # EOI
+            return
+        if marker in (0x01, 0xD8) or 0xD0 <= marker <= 0xD7:  # markers without a length
+            continue
+        if marker == 0x00:
+            say(f"JPEG: garbage between segments at offset {pos - 2}")
+            return
+        if pos + 2 > size:
+            say("JPEG: truncated segment header")
+            return
+        length = (data[pos] << 8) | data[pos + 1]
+        if length < 2:
+            say(f"JPEG: segment with bad length at offset {pos - 2}")
+            return
+        if marker == 0xDA:  # SOS: the image data starts here
+            return
+        end = pos + length
+        if end > size:
+            say(f"JPEG: {jpeg_marker_name(marker)} segment is truncated")
+            yield marker, pos + 2, size
+            return
+        yield marker, pos + 2, end
+        pos = end
+    say(f"JPEG: more than {MAX_JPEG_SEGMENTS} segments, stopped reading")
 
 
 def _jpeg_size(data: bytes) -> tuple[int, int] | None:
-    pos = 2
-    n = len(data)
-    for _ in range(10_000):
-        while pos < n and data[pos] != 0xFF:
-            pos += 1
-        while pos < n and data[pos] == 0xFF:
-            pos += 1
-        if pos >= n:
-            return None
-        marker = data[pos]
-        pos += 1
-        if marker in (0xD8, 0x01) or 0xD0 <= marker <= 0xD7:
-            continue  # no length field
-        if marker in (0xD9, 0xDA) or pos + 2 > n:
-            return None  # end of image or start of scan before any frame header
-        length = struct.unpack(">H", data[pos : pos + 2])[0]
-        if marker in _JPEG_SOF and pos + 7 <= n:
-            h, w = struct.unpack(">HH", data[pos + 3 : pos + 7])
+    for marker, start, end in iter_jpeg_segments(data):
+        if marker in _JPEG_SOF and end - start >= 5:
+            h, w = struct.unpack(">HH", data[start + 1 : start + 5])
             return (w, h) if w and h else None
-        pos += length
     return None
 
 

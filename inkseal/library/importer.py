@@ -241,8 +241,7 @@ def _prepare(lib: Library, path: Path, reference: bool, cancel: CancelToken) -> 
     except OSError as exc:
         if staged is not None:
             staged.unlink(missing_ok=True)
-        if not _find_any_asset(lib, sha):
-            (lib.root / thumb_rel).unlink(missing_ok=True)
+        _drop_unused_thumb(lib, sha, thumb_rel)
         return _failed(path, f"could not be saved into the library: {exc.strerror or exc}", sha)
     return _Prepared(
         path=path,
@@ -374,7 +373,7 @@ def _commit(
     except Exception as exc:
         if placed is not None:
             placed.unlink(missing_ok=True)
-        _drop_unused_thumb(lib, p)
+        _drop_unused_thumb(lib, p.sha256, p.thumb_rel)
         return _failed(p.path, f"could not be recorded in the library: {one_line(exc)}", p.sha256)
     finally:
         if p.staged is not None:
@@ -382,13 +381,13 @@ def _commit(
     return ImportOutcome(str(p.path), "added", work_id, p.sha256, None, p.warnings)
 
 
-def _drop_unused_thumb(lib: Library, p: _Prepared) -> None:
+def _drop_unused_thumb(lib: Library, sha: str, thumb_rel: str) -> None:
     """Remove the thumbnail a file that was not recorded left behind, unless another file
     with the same content (and so the same thumbnail) is in the library."""
     try:
-        if _find_any_asset(lib, p.sha256):
+        if _find_any_asset(lib, sha):
             return
-        (lib.root / p.thumb_rel).unlink(missing_ok=True)
+        (lib.root / thumb_rel).unlink(missing_ok=True)
     except Exception:  # noqa: S110 - best effort: thumbnails are a rebuildable cache
         return
 
@@ -402,7 +401,7 @@ def _discard(lib: Library, result: _Result) -> None:
     if isinstance(result, _Prepared):
         if result.staged is not None:
             result.staged.unlink(missing_ok=True)
-        _drop_unused_thumb(lib, result)
+        _drop_unused_thumb(lib, result.sha256, result.thumb_rel)
 
 
 def import_paths(

@@ -39,6 +39,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, cast
 
 from inkseal.library import pngchunks
+from inkseal.library.formats import iter_jpeg_segments, jpeg_marker_name
 
 if TYPE_CHECKING:
     from xml.etree.ElementTree import Element
@@ -59,7 +60,6 @@ MAX_XMP_PROPERTIES = 2_000
 MAX_COMMENTS = 16
 
 # Bounds on how much work the readers do.
-_MAX_JPEG_SEGMENTS = 4_096
 _MAX_WEBP_CHUNKS = 10_000
 _MAX_TIFF_IFDS = 32  # IFD0, IFD1, ... in one chain
 _MAX_EXIFREAD_ENTRIES = 4_096  # directory entries exifread may be asked to walk
@@ -186,57 +186,9 @@ def _scan_container(ctx: _Context, result: dict[str, Any]) -> None:
 
 def _iter_jpeg_segments(ctx: _Context) -> Iterator[tuple[int, memoryview]]:
     """Yield (marker, payload) for every segment before the image data (SOS)."""
-    data = ctx.data
-    view = memoryview(data)
-    size = len(data)
-    pos = 2
-    fill = re.compile(rb"\xff+")
-    for _ in range(_MAX_JPEG_SEGMENTS):
-        if pos >= size:
-            ctx.warn("JPEG: file ends before the image data")
-            return
-        match = fill.match(data, pos)
-        if match is None:
-            ctx.warn(f"JPEG: garbage between segments at offset {pos}")
-            return
-        pos = match.end()
-        if pos >= size:
-            ctx.warn("JPEG: file ends before the image data")
-            return
-        marker = data[pos]
-        pos += 1
-        if marker == 0xD9:  # EOI
-            return
-        if marker in (0x01, 0xD8) or 0xD0 <= marker <= 0xD7:  # markers without a length
-            continue
-        if marker == 0x00:
-            ctx.warn(f"JPEG: garbage between segments at offset {pos - 2}")
-            return
-        if pos + 2 > size:
-            ctx.warn("JPEG: truncated segment header")
-            return
-        length = (data[pos] << 8) | data[pos + 1]
-        if length < 2:
-            ctx.warn(f"JPEG: segment with bad length at offset {pos - 2}")
-            return
-        end = pos + length
-        if marker == 0xDA:  # SOS: the image data starts here
-            return
-        if end > size:
-            ctx.warn(f"JPEG: {_jpeg_marker_name(marker)} segment is truncated")
-            yield marker, view[pos + 2 : size]
-            return
-        yield marker, view[pos + 2 : end]
-        pos = end
-    ctx.warn(f"JPEG: more than {_MAX_JPEG_SEGMENTS} segments, stopped reading")
-
-
-def _jpeg_marker_name(marker: int) -> str:
-    if 0xE0 <= marker <= 0xEF:
-        return f"APP{marker - 0xE0}"
-    if marker == 0xFE:
-        return "COM"
-    return f"0x{marker:02X}"
+    view = memoryview(ctx.data)
+    for marker, start, end in iter_jpeg_segments(ctx.data, ctx.warn):
+        yield marker, view[start:end]
 
 
 _APP_IDENTIFIERS: list[tuple[bytes, str]] = [
@@ -279,7 +231,7 @@ def _scan_jpeg(ctx: _Context, result: dict[str, Any]) -> None:
         if not 0xE0 <= marker <= 0xEF:
             continue
         ident = _app_identifier(marker, payload)
-        label = _jpeg_marker_name(marker) + (f":{ident}" if ident else "")
+        label = jpeg_marker_name(marker) + (f":{ident}" if ident else "")
         _add_once(names, label)
         if marker == 0xE1 and ident == "Exif":
             exif_segments += 1

@@ -33,6 +33,7 @@ from typing import Any, Final, Literal
 
 from inkseal.library.detect.base import FileFacts, Finding, Verdict, clip
 from inkseal.library.detect.sourcetypes import TERMS, term_of
+from inkseal.library.formats import iter_jpeg_segments
 
 __all__ = [
     "C2PASummary",
@@ -134,30 +135,13 @@ def _has_store(data: bytes, fmt: str, metadata: Mapping[str, Any]) -> bool:
 
 
 def _jpeg_has_store(data: bytes) -> bool:
-    # Walk the segments before the image data; a C2PA store is one or more APP11 segments in
-    # the JPEG XT box format ("JP", instance, sequence, then the JUMBF box header), the first
-    # of which holds the store's description box.
-    size = len(data)
-    pos = 2
-    for _ in range(_MAX_SEGMENTS):
-        while pos < size and data[pos] == 0xFF:
-            pos += 1
-        if pos >= size:
-            return False
-        marker = data[pos]
-        pos += 1
-        if marker in (0x01, 0xD8) or 0xD0 <= marker <= 0xD7:
-            continue
-        if marker in (0xD9, 0xDA, 0x00) or pos + 2 > size:
-            return False
-        length = (data[pos] << 8) | data[pos + 1]
-        if length < 2:
-            return False
+    # A C2PA store is one or more APP11 segments in the JPEG XT box format ("JP", instance,
+    # sequence, then the JUMBF box header), the first of which holds the description box.
+    for marker, start, _end in iter_jpeg_segments(data):
         if marker == 0xEB:
-            head = data[pos + 2 : pos + 2 + 96]
+            head = data[start : start + 96]
             if head.startswith(b"JP") and _C2PA_JUMD in head:
                 return True
-        pos += length
     return False
 
 
