@@ -8,10 +8,11 @@ on stderr, never a traceback.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any, NoReturn, TextIO
 
 from inkseal import __version__
@@ -31,6 +32,9 @@ STAGES = (
     "editing",
     "other",
 )
+
+EVIDENCE_ROLES = ("sketch", "wip", "source", "timelapse", "reference", "derivative")
+LINK_KINDS = ("derived-from", "study-for", "variant-of", "same-series")
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -169,7 +173,65 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--note", metavar="TEXT")
     p.add_argument("--by", metavar="NAME", help="who declares (default: the work's creator)")
+
+    p = sub.add_parser(
+        "attach",
+        parents=[common],
+        help="attach process evidence (sketches, stages, layered files, timelapses) to a work",
+    )
+    p.add_argument("id", type=_work_id)
+    p.add_argument("paths", nargs="+", metavar="PATH")
+    p.add_argument(
+        "--role",
+        choices=EVIDENCE_ROLES,
+        help="what the files are to the work (default: chosen per file from its type)",
+    )
+    p.add_argument(
+        "--reference",
+        action="store_true",
+        help="record files where they are instead of copying them into the library",
+    )
+
+    p = sub.add_parser("detach", parents=[common], help="remove a file from its work")
+    p.add_argument("file_id", type=_work_id, metavar="FILE_ID")
+
+    p = sub.add_parser("role", parents=[common], help="give a work's file another role")
+    p.add_argument("file_id", type=_work_id, metavar="FILE_ID")
+    p.add_argument("role", choices=("primary", *EVIDENCE_ROLES))
+
+    p = sub.add_parser(
+        "link",
+        parents=[common],
+        help="link two works: ID is KIND OTHER (e.g. 3 study-for 7: work 3 is a study for 7)",
+    )
+    p.add_argument("id", type=_work_id)
+    p.add_argument("other", type=_work_id, metavar="OTHER")
+    p.add_argument("--kind", choices=LINK_KINDS, required=True)
+    p.add_argument("--remove", action="store_true", help="remove the link instead")
+
+    p = sub.add_parser("history", parents=[common], help="a work's history, oldest first")
+    p.add_argument("id", type=_work_id)
+
+    sub.add_parser(
+        "verify",
+        parents=[common],
+        help="re-hash every file and check the history chain and the records",
+    )
     return parser
+
+
+@contextlib.contextmanager
+def _cancellable() -> Iterator[Any]:
+    """A CancelToken that Ctrl+C sets (the work then stops after the files under way)."""
+    from inkseal.library.importer import CancelToken
+
+    cancel = CancelToken()
+    previous = signal.getsignal(signal.SIGINT)
+    signal.signal(signal.SIGINT, lambda _sig, _frame: cancel.cancel())
+    try:
+        yield cancel
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def _print_json(value: Any, out: TextIO) -> None:
@@ -179,9 +241,8 @@ def _print_json(value: Any, out: TextIO) -> None:
 
 def _cmd_import(lib: Any, args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from inkseal.library.dto import ImportProgress
-    from inkseal.library.importer import CancelToken, import_paths
+    from inkseal.library.importer import import_paths
 
-    cancel = CancelToken()
     show_progress = err.isatty() and not args.json
 
     def on_progress(p: ImportProgress) -> None:
@@ -189,18 +250,12 @@ def _cmd_import(lib: Any, args: argparse.Namespace, out: TextIO, err: TextIO) ->
             err.write(f"\rimporting {p.done}/{p.total}")
             err.flush()
 
-    previous = signal.getsignal(signal.SIGINT)
-
-    def on_interrupt(_sig: int, _frame: object) -> None:
-        cancel.cancel()
-
-    signal.signal(signal.SIGINT, on_interrupt)
     try:
-        report = import_paths(
-            lib, args.paths, reference=args.reference, progress=on_progress, cancel=cancel
-        )
+        with _cancellable() as cancel:
+            report = import_paths(
+                lib, args.paths, reference=args.reference, progress=on_progress, cancel=cancel
+            )
     finally:
-        signal.signal(signal.SIGINT, previous)
         if show_progress:
             err.write("\n")
     if args.json:
@@ -209,6 +264,9 @@ def _cmd_import(lib: Any, args: argparse.Namespace, out: TextIO, err: TextIO) ->
         for o in report.outcomes:
             if o.status == "added":
                 out.write(f"added      #{o.work_id}  {o.path}\n")
+                if o.similar:
+                    near = ", ".join(f"#{w}" for w, _ in o.similar)
+                    out.write(f"           similar to {near} (not a duplicate; check them)\n")
             elif o.status == "duplicate":
                 out.write(f"duplicate  of #{o.work_id}  {o.path}\n")
             else:
@@ -227,6 +285,116 @@ def _cmd_import(lib: Any, args: argparse.Namespace, out: TextIO, err: TextIO) ->
     if report.cancelled:
         err.write("inkseal: import cancelled; the files listed were handled completely\n")
     return EXIT_FAILED if report.failed or report.cancelled else EXIT_OK
+
+
+def _cmd_attach(lib: Any, args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from inkseal.library.evidence import attach_files
+
+    with _cancellable() as cancel:
+        report = attach_files(
+            lib, args.id, args.paths, args.role, reference=args.reference, cancel=cancel
+        )
+    if args.json:
+        _print_json([o.to_json() for o in report.outcomes], out)
+    else:
+        for o in report.outcomes:
+            if o.status == "added":
+                out.write(f"attached   file {o.file_id} as {o.role}  {_safe(o.path)}\n")
+            elif o.status == "duplicate":
+                out.write(f"already    file {o.file_id}  {_safe(o.path)}\n")
+            else:
+                out.write(f"failed     {_safe(o.path)}: {_safe(o.reason or '')}\n")
+            for w in o.warnings:
+                out.write(f"           warning: {_safe(w)}\n")
+        out.write(
+            f"{report.added} attached, {report.duplicates} already there, {report.failed} failed\n"
+        )
+    if report.cancelled:
+        err.write("inkseal: attach cancelled; the files listed were handled completely\n")
+    return EXIT_FAILED if report.failed or report.cancelled else EXIT_OK
+
+
+def _cmd_files(lib: Any, args: argparse.Namespace, out: TextIO) -> int:
+    from inkseal.library import evidence
+
+    result: dict[str, Any] = {"file_id": args.file_id}
+    if args.command == "detach":
+        detached = evidence.detach_file(lib, args.file_id)
+        result["work_id"] = detached.work_id
+        result["detached"] = True
+        text = f"file {args.file_id} detached from work #{detached.work_id}"
+    else:
+        result["previous_role"] = evidence.set_role(lib, args.file_id, args.role)
+        result["role"] = args.role
+        text = f"file {args.file_id} is now {args.role} (was {result['previous_role']})"
+    if args.json:
+        _print_json(result, out)
+    else:
+        out.write(text + "\n")
+    return EXIT_OK
+
+
+def _cmd_link(lib: Any, args: argparse.Namespace, out: TextIO) -> int:
+    from inkseal.library.history import link_words
+    from inkseal.library.links import link_works, links_of, unlink_works
+
+    if args.remove:
+        changed = unlink_works(lib, args.id, args.other, args.kind)
+    else:
+        changed = link_works(lib, args.id, args.other, args.kind)
+    links = links_of(lib, args.id)
+    if args.json:
+        _print_json({"id": args.id, "changed": changed, "links": [x.to_json() for x in links]}, out)
+        return EXIT_OK
+    verb = "unlinked" if args.remove else "linked"
+    out.write(f"#{args.id} {verb if changed else 'unchanged'}\n")
+    for x in links:
+        out.write(f"  {link_words(x.kind, x.direction)} #{x.other_id} {_safe(x.other_title)}\n")
+    return EXIT_OK
+
+
+def _cmd_history(lib: Any, args: argparse.Namespace, out: TextIO) -> int:
+    from inkseal.library.history import describe_event
+    from inkseal.library.works import get_work
+
+    w = get_work(lib, args.id)
+    if args.json:
+        _print_json(
+            [{**e.to_json(), "description": describe_event(e.kind, e.payload)} for e in w.history],
+            out,
+        )
+        return EXIT_OK
+    out.write(f"#{w.id}  {_safe(w.title)}\n")
+    for e in w.history:
+        out.write(f"  {e.at:%Y-%m-%d %H:%M:%S}  {_safe(describe_event(e.kind, e.payload))}\n")
+    return EXIT_OK
+
+
+def _cmd_verify(lib: Any, args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from inkseal.library.verify import verify_library
+
+    show_progress = err.isatty() and not args.json
+
+    def on_progress(done: int, total: int) -> None:
+        if show_progress:
+            err.write(f"\rverifying {done}/{total}")
+            err.flush()
+
+    try:
+        with _cancellable() as cancel:
+            report = verify_library(lib, progress=on_progress, cancel=cancel)
+    finally:
+        if show_progress:
+            err.write("\n")
+    if args.json:
+        _print_json(report.to_json(), out)
+    else:
+        out.write(_safe_lines(report.summary()) + "\n")
+    return EXIT_OK if report.ok else EXIT_FAILED
+
+
+def _safe_lines(text: str) -> str:
+    return "\n".join(_safe(line) for line in text.split("\n"))
 
 
 def _cmd_list(lib: Any, args: argparse.Namespace, out: TextIO) -> int:
@@ -259,16 +427,10 @@ def _cmd_list(lib: Any, args: argparse.Namespace, out: TextIO) -> int:
 
 
 def _cmd_scan(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    from inkseal.library.importer import CancelToken
     from inkseal.library.scan import scan_paths
 
-    cancel = CancelToken()
-    previous = signal.getsignal(signal.SIGINT)
-    signal.signal(signal.SIGINT, lambda _s, _f: cancel.cancel())
-    try:
+    with _cancellable() as cancel:
         results, cancelled = scan_paths(args.paths, cancel=cancel)
-    finally:
-        signal.signal(signal.SIGINT, previous)
     if args.json:
         _print_json([r.to_json() for r in results], out)
     else:
@@ -388,9 +550,17 @@ def _cmd_show(lib: Any, args: argparse.Namespace, out: TextIO) -> int:
             lines.append(
                 f"    signal:   {_describe_finding(s.source, s.tool, s.verdict, s.excerpt)}"
             )
+    from inkseal.library.history import describe_event, link_words
+
+    for x in w.links:
+        lines.append(
+            f"  link:       {link_words(x.kind, x.direction)} #{x.other_id} {_safe(x.other_title)}"
+        )
+    for wid, title, distance in w.similar:
+        lines.append(f"  similar:    #{wid} {_safe(title)} (distance {distance})")
     lines.append("  history:")
     for e in w.history:
-        lines.append(f"    {e.at:%Y-%m-%d %H:%M:%S}  {e.kind}")
+        lines.append(f"    {e.at:%Y-%m-%d %H:%M:%S}  {_safe(describe_event(e.kind, e.payload))}")
     out.write("\n".join(lines) + "\n")
     return EXIT_OK
 
@@ -463,6 +633,16 @@ def run(argv: Sequence[str], out: TextIO | None = None, err: TextIO | None = Non
                 return _cmd_rescan(lib, args, out)
             if args.command in ("trash", "restore", "empty-trash"):
                 return _cmd_trash(lib, args, out)
+            if args.command == "attach":
+                return _cmd_attach(lib, args, out, err)
+            if args.command in ("detach", "role"):
+                return _cmd_files(lib, args, out)
+            if args.command == "link":
+                return _cmd_link(lib, args, out)
+            if args.command == "history":
+                return _cmd_history(lib, args, out)
+            if args.command == "verify":
+                return _cmd_verify(lib, args, out, err)
             return _cmd_edit(lib, args, out)
     except InvalidInput as exc:
         err.write(f"inkseal: {exc}\n")

@@ -42,3 +42,15 @@ def jpeg_bytes(
         kw["exif"] = exif
     gradient(size, seed=seed).save(out, "JPEG", **kw)
     return out.getvalue()
+
+
+def kra_file(path: Path, seed: int = 4, size: tuple[int, int] = (60, 40)) -> Path:
+    """A minimal Krita document: a ZIP with its mimetype first and a merged image."""
+    import zipfile
+
+    buf = io.BytesIO()
+    gradient(size, seed=seed).save(buf, "PNG")
+    with zipfile.ZipFile(path, "w") as z:
+        z.writestr("mimetype", "application/x-krita", compress_type=zipfile.ZIP_STORED)
+        z.writestr("mergedimage.png", buf.getvalue())
+    return path

@@ -34,10 +34,17 @@ class FileInfo:
     thumb_path: str | None
     imported_at: datetime
     suggested_class: str | None = None
+    position: int = 0
+    file_modified_at: datetime | None = None
+    perceptual_hash: str | None = None
+    verified_at: datetime | None = None
+    # "ok", "missing" or "modified" at the last verification; None before the first.
+    verify_status: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         d = asdict(self)
-        d["imported_at"] = _iso(self.imported_at)
+        for key in ("imported_at", "file_modified_at", "verified_at"):
+            d[key] = _iso(getattr(self, key))
         return d
 
 
@@ -122,6 +129,28 @@ class EventInfo:
 
 
 @dataclass(frozen=True)
+class LinkInfo:
+    id: int
+    kind: str
+    # "outgoing": this work is the link's source ("this work is a study for the other");
+    # "incoming": the other work is the source.
+    direction: str
+    other_id: int
+    other_title: str
+    other_trashed: bool
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "kind": self.kind,
+            "direction": self.direction,
+            "work_id": self.other_id,
+            "title": self.other_title,
+            "trashed": self.other_trashed,
+        }
+
+
+@dataclass(frozen=True)
 class WorkSummary:
     """What a list or a grid shows of a work."""
 
@@ -201,6 +230,9 @@ class WorkDetail:
     history: tuple[EventInfo, ...]
     created_at: datetime
     updated_at: datetime
+    links: tuple[LinkInfo, ...] = ()
+    # Works whose pictures look like this one's: (work id, title, distance), nearest first.
+    similar: tuple[tuple[int, str, int], ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -223,6 +255,8 @@ class WorkDetail:
             "declarations": [d.to_json() for d in self.declarations],
             "signals": [s.to_json() for f in self.files for s in f.signals],
             "history": [e.to_json() for e in self.history],
+            "links": [link.to_json() for link in self.links],
+            "similar": [{"work_id": w, "title": t, "distance": d} for w, t, d in self.similar],
             "created_at": _iso(self.created_at),
             "updated_at": _iso(self.updated_at),
         }
@@ -238,16 +272,28 @@ class ImportOutcome:
     sha256: str | None = None
     reason: str | None = None
     warnings: tuple[str, ...] = ()
+    # The file's row, when it was added.
+    file_id: int | None = None
+    # Other works whose pictures look like this one (resized or re-encoded copies, close
+    # variants): (work id, distance), nearest first. Not duplicates: the artist decides.
+    similar: tuple[tuple[int, int], ...] = ()
+    # The role an attached file was given (None for a work's primary file on import).
+    role: str | None = None
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        d: dict[str, Any] = {
             "path": self.path,
             "status": self.status,
             "work_id": self.work_id,
             "sha256": self.sha256,
             "reason": self.reason,
             "warnings": list(self.warnings),
+            "file_id": self.file_id,
+            "similar_to": [{"work_id": w, "distance": d} for w, d in self.similar],
         }
+        if self.role is not None:
+            d["role"] = self.role
+        return d
 
 
 @dataclass(frozen=True)

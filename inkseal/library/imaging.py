@@ -58,6 +58,9 @@ class Decoded:
     thumbnail: bytes
     thumbnail_ext: str  # "jpg", or "webp" where transparency must survive
     warnings: tuple[str, ...] = ()
+    # A difference hash of the oriented picture, for "similar to work N"; None when the
+    # picture is too flat to tell apart from others.
+    perceptual_hash: str | None = None
 
 
 def open_image(data: bytes) -> Image.Image:
@@ -156,6 +159,7 @@ def decode(img: Image.Image, max_side: int = THUMB_SIDE) -> Decoded:
         thumb.thumbnail((max_side, max_side), Image.Resampling.LANCZOS, reducing_gap=2.0)
         if orientation != 1:
             thumb = thumb.transpose(Image.Transpose(_TRANSPOSE[orientation]))
+        phash = _picture_hash(thumb)
         out = io.BytesIO()
         if thumb.mode == "RGBA":
             thumb.save(out, "WEBP", quality=80, method=0)
@@ -169,7 +173,17 @@ def decode(img: Image.Image, max_side: int = THUMB_SIDE) -> Decoded:
         raise DecodeError("too large to decode in memory") from exc
     except (OSError, ValueError, TypeError, SyntaxError, EOFError, IndexError, KeyError) as exc:
         raise DecodeError(_decode_reason(exc)) from exc
-    return Decoded(width, height, frames, orientation, out.getvalue(), ext, tuple(problems))
+    return Decoded(width, height, frames, orientation, out.getvalue(), ext, tuple(problems), phash)
+
+
+def _picture_hash(img: Image.Image) -> str | None:
+    """The perceptual hash, or None: it is a hint and must never fail an import."""
+    from inkseal.library.phash import perceptual_hash
+
+    try:
+        return perceptual_hash(img)
+    except Exception:
+        return None
 
 
 def _decode_reason(exc: BaseException) -> str:

@@ -31,9 +31,17 @@ from inkseal.library.detect.run import Detection
 from inkseal.library.dto import ImportOutcome, ImportProgress, ImportReport
 from inkseal.library.events import append_event
 from inkseal.library.formats import Format
-from inkseal.library.imaging import DecodeError, decode
+from inkseal.library.imaging import Decoded, DecodeError, decode, open_image
 from inkseal.library.library import Library
-from inkseal.library.probe import ReadError, format_of, one_line, probe_file, read_file
+from inkseal.library.phash import SimilarityIndex
+from inkseal.library.probe import (
+    RawFile,
+    ReadError,
+    format_of,
+    one_line,
+    probe_file,
+    read_file,
+)
 from inkseal.models.entities import Asset, FileRole, Signal, Work
 
 # Operating-system clutter that is never artwork.
@@ -135,14 +143,15 @@ class _Prepared:
     size: int
     fmt: Format
     mtime: datetime
-    width: int
-    height: int
+    width: int | None
+    height: int | None
     frames: int
     metadata: dict[str, Any]
-    thumb_rel: str
+    thumb_rel: str | None  # None for files without a picture to show
     staged: Path | None  # the copy waiting in store/tmp, None in reference mode
     warnings: tuple[str, ...]
     detection: Detection
+    perceptual_hash: str | None = None
 
 
 @dataclass(frozen=True)
@@ -186,17 +195,36 @@ def _find_work_by_sha(lib: Library, sha: str) -> int | None:
         ).scalar()
 
 
-def _prepare(lib: Library, path: Path, reference: bool, cancel: CancelToken) -> _Result:
+def _prepare(
+    lib: Library,
+    path: Path,
+    reference: bool,
+    cancel: CancelToken,
+    *,
+    evidence: bool = False,
+) -> _Result:
+    """Read, hash, describe and stage one file (on a worker thread).
+
+    `evidence`: the file is process evidence for a work the caller names, so a file held by
+    another work is no duplicate, and layered documents, timelapses and other files are taken
+    as well as images.
+    """
     if cancel.cancelled:
         return _failed(path, "cancelled")
     try:
         raw = read_file(path)
-        format_of(raw)
     except ReadError as exc:
         return _failed(path, exc.reason, exc.sha256)
-    existing = _find_work_by_sha(lib, raw.sha256)
-    if existing is not None:
-        return _Duplicate(path, raw.sha256, existing)
+    try:
+        format_of(raw)
+    except ReadError as exc:
+        if not evidence:
+            return _failed(path, exc.reason, exc.sha256)
+        return _prepare_process_file(lib, raw, reference)
+    if not evidence:
+        existing = _find_work_by_sha(lib, raw.sha256)
+        if existing is not None:
+            return _Duplicate(path, raw.sha256, existing)
 
     sha = raw.sha256
     try:
@@ -226,10 +254,85 @@ def _prepare(lib: Library, path: Path, reference: bool, cancel: CancelToken) -> 
     if decoded.orientation != 1:
         metadata["orientation"] = decoded.orientation
     metadata["format"] = probe.fmt.name
-    thumb_rel = _thumb_rel(sha, decoded.thumbnail_ext)
+    return _stage(
+        lib,
+        raw,
+        reference,
+        fmt=probe.fmt,
+        decoded=decoded,
+        size=(decoded.width, decoded.height),
+        metadata=metadata,
+        warnings=problems,
+        detection=probe.detection,
+    )
+
+
+_NO_DETECTION = Detection((), None, "unknown")
+
+
+def _prepare_process_file(lib: Library, raw: RawFile, reference: bool) -> _Result:
+    """A layered document, timelapse or other evidence file: stored as it is, with a
+    thumbnail from the preview image inside it where there is one."""
+    from inkseal.library.processfiles import ProcessFileError, identify_process_file
+
+    path, sha = raw.path, raw.sha256
+    try:
+        found = identify_process_file(raw.data, path.name)
+    except ProcessFileError as exc:
+        return _failed(path, str(exc), sha)
+    if found is None:  # an image format that format_of refused (camera raw, ...)
+        return _failed(path, "not a supported image or process file", sha)
+    warnings = list(found.warnings)
+    decoded: Decoded | None = None
+    if found.preview is not None:
+        try:
+            decoded = decode(open_image(found.preview))
+            warnings += decoded.warnings
+        except DecodeError as exc:
+            warnings.append(f"its preview image cannot be shown: {exc}")
+        except Exception as exc:  # hostile input: report, never crash
+            warnings.append(f"its preview image cannot be shown: {one_line(exc)}")
+    facts = dict(found.facts)
+    width = facts.get("width") if isinstance(facts.get("width"), int) else None
+    height = facts.get("height") if isinstance(facts.get("height"), int) else None
+    if width is None and decoded is not None and found.preview is raw.data:
+        width, height = decoded.width, decoded.height
+    metadata: dict[str, Any] = {"format": found.kind, "kind": found.label, "process": facts}
+    if warnings:
+        metadata["warnings"] = warnings
+    fmt = Format(found.kind.upper(), found.media_type, found.extension)
+    return _stage(
+        lib,
+        raw,
+        reference,
+        fmt=fmt,
+        decoded=decoded,
+        size=(width, height),
+        metadata=metadata,
+        warnings=tuple(warnings),
+        detection=_NO_DETECTION,
+    )
+
+
+def _stage(
+    lib: Library,
+    raw: RawFile,
+    reference: bool,
+    *,
+    fmt: Format,
+    decoded: Decoded | None,
+    size: tuple[int | None, int | None],
+    metadata: dict[str, Any],
+    warnings: tuple[str, ...],
+    detection: Detection,
+) -> _Result:
+    """Write the thumbnail and stage the copy for the store."""
+    path, sha = raw.path, raw.sha256
+    thumb_rel = _thumb_rel(sha, decoded.thumbnail_ext) if decoded is not None else None
     staged: Path | None = None
     try:
-        _write_atomically(lib.root / thumb_rel, decoded.thumbnail, lib.tmp_dir)
+        if decoded is not None and thumb_rel is not None:
+            _write_atomically(lib.root / thumb_rel, decoded.thumbnail, lib.tmp_dir)
         if not reference:
             staged = lib.tmp_dir / f"{uuid.uuid4().hex}.part"
             with open(staged, "wb") as fh:
@@ -247,16 +350,17 @@ def _prepare(lib: Library, path: Path, reference: bool, cancel: CancelToken) -> 
         path=path,
         sha256=sha,
         size=len(raw.data),
-        fmt=probe.fmt,
+        fmt=fmt,
         mtime=raw.mtime,
-        width=decoded.width,
-        height=decoded.height,
-        frames=decoded.frames,
+        width=size[0],
+        height=size[1],
+        frames=decoded.frames if decoded is not None else 1,
         metadata=metadata,
         thumb_rel=thumb_rel,
         staged=staged,
-        warnings=problems,
-        detection=probe.detection,
+        warnings=warnings,
+        detection=detection,
+        perceptual_hash=decoded.perceptual_hash if decoded is not None else None,
     )
 
 
@@ -281,6 +385,66 @@ def signals_from_findings(detection: Detection) -> list[Signal]:
 def _title_for(path: Path) -> str:
     title = path.stem.strip() or path.name
     return title[:500]
+
+
+def place_in_store(lib: Library, p: _Prepared) -> tuple[str | None, Path | None]:
+    """Move a staged copy to its place in the store, inside the caller's transaction.
+
+    Returns the stored path (relative; None in reference mode) and the file that was newly
+    placed (for the caller to remove if its transaction fails).
+    """
+    if p.staged is None:
+        return None, None
+    stored_rel = _store_rel(p.sha256, p.fmt.extension)
+    final = lib.root / stored_rel
+    final.parent.mkdir(parents=True, exist_ok=True)
+    if final.exists() and final.stat().st_size == p.size:
+        # Left by an interrupted earlier import, or held by another work: same content.
+        p.staged.unlink(missing_ok=True)
+        return stored_rel, None
+    if final.exists():  # a damaged leftover (cut short by a crash): replace it
+        os.chmod(final, 0o644)
+    os.chmod(p.staged, 0o444)  # the store's copies are never modified
+    os.replace(p.staged, final)
+    return stored_rel, final
+
+
+def new_asset(
+    p: _Prepared, role: str, position: int, stored_rel: str | None, reference: bool
+) -> Asset:
+    """The catalogue row for a prepared file, with its signals."""
+    return Asset(
+        role=role,
+        position=position,
+        sha256=p.sha256,
+        size=p.size,
+        media_type=p.fmt.media_type,
+        width=p.width,
+        height=p.height,
+        frames=p.frames,
+        perceptual_hash=p.perceptual_hash,
+        stored_path=stored_rel,
+        referenced_path=str(p.path.resolve()) if reference else None,
+        original_name=p.path.name,
+        original_path=str(p.path),
+        file_modified_at=p.mtime,
+        thumb_path=p.thumb_rel,
+        metadata_json=json.dumps(p.metadata, ensure_ascii=False),
+        suggested_class=p.detection.suggested_class,
+        signals=signals_from_findings(p.detection),
+    )
+
+
+def file_event(p: _Prepared, role: str, reference: bool) -> dict[str, Any]:
+    """How a file is described in the events that add or remove it."""
+    return {
+        "sha256": p.sha256,
+        "name": p.path.name,
+        "size": p.size,
+        "media_type": p.fmt.media_type,
+        "role": role,
+        "location": "reference" if reference else "store",
+    }
 
 
 def _commit(
@@ -308,20 +472,7 @@ def _commit(
                         ("its work was in the Trash and has been restored",),
                     )
                 return ImportOutcome(str(p.path), "duplicate", existing, p.sha256)
-            stored_rel: str | None = None
-            if p.staged is not None:
-                stored_rel = _store_rel(p.sha256, p.fmt.extension)
-                final = lib.root / stored_rel
-                final.parent.mkdir(parents=True, exist_ok=True)
-                if final.exists() and final.stat().st_size == p.size:
-                    # Left by an interrupted earlier import: same name and size, same content.
-                    p.staged.unlink(missing_ok=True)
-                else:
-                    if final.exists():  # a damaged leftover (cut short by a crash): replace it
-                        os.chmod(final, 0o644)
-                    os.chmod(p.staged, 0o444)  # the store's copies are never modified
-                    os.replace(p.staged, final)
-                    placed = final
+            stored_rel, placed = place_in_store(lib, p)
             suggested = p.detection.suggested_class
             work = Work(
                 title=_title_for(p.path),
@@ -329,25 +480,7 @@ def _commit(
                 suggested_class=suggested,
                 creator=" ".join(creator.split())[:500] or None if creator else None,
             )
-            asset = Asset(
-                role=FileRole.PRIMARY.value,
-                position=0,
-                sha256=p.sha256,
-                size=p.size,
-                media_type=p.fmt.media_type,
-                width=p.width,
-                height=p.height,
-                frames=p.frames,
-                stored_path=stored_rel,
-                referenced_path=str(p.path.resolve()) if reference else None,
-                original_name=p.path.name,
-                original_path=str(p.path),
-                file_modified_at=p.mtime,
-                thumb_path=p.thumb_rel,
-                metadata_json=json.dumps(p.metadata, ensure_ascii=False),
-                suggested_class=suggested,
-                signals=signals_from_findings(p.detection),
-            )
+            asset = new_asset(p, FileRole.PRIMARY.value, 0, stored_rel, reference)
             work.files.append(asset)
             s.add(work)
             s.flush()
@@ -359,17 +492,10 @@ def _commit(
                     "title": work.title,
                     "suggested_class": suggested,
                     "signals": len(p.detection.findings),
-                    "file": {
-                        "sha256": p.sha256,
-                        "name": p.path.name,
-                        "size": p.size,
-                        "media_type": p.fmt.media_type,
-                        "role": FileRole.PRIMARY.value,
-                        "location": "reference" if reference else "store",
-                    },
+                    "file": file_event(p, FileRole.PRIMARY.value, reference),
                 },
             )
-            work_id = work.id
+            work_id, file_id = work.id, asset.id
     except Exception as exc:
         if placed is not None:
             placed.unlink(missing_ok=True)
@@ -378,12 +504,14 @@ def _commit(
     finally:
         if p.staged is not None:
             p.staged.unlink(missing_ok=True)
-    return ImportOutcome(str(p.path), "added", work_id, p.sha256, None, p.warnings)
+    return ImportOutcome(str(p.path), "added", work_id, p.sha256, None, p.warnings, file_id=file_id)
 
 
-def _drop_unused_thumb(lib: Library, sha: str, thumb_rel: str) -> None:
+def _drop_unused_thumb(lib: Library, sha: str, thumb_rel: str | None) -> None:
     """Remove the thumbnail a file that was not recorded left behind, unless another file
     with the same content (and so the same thumbnail) is in the library."""
+    if thumb_rel is None:
+        return
     try:
         if _find_any_asset(lib, sha):
             return
@@ -404,6 +532,24 @@ def _discard(lib: Library, result: _Result) -> None:
         _drop_unused_thumb(lib, result.sha256, result.thumb_rel)
 
 
+def _with_similar(
+    lib: Library, outcome: ImportOutcome, phash: str, cache: list[SimilarityIndex]
+) -> ImportOutcome:
+    """The outcome with the works that look like the file just added."""
+    from inkseal.library.similar import load_index, nearest_works
+
+    try:
+        if not cache:
+            cache.append(load_index(lib))
+        index = cache[0]
+        near = nearest_works(index, [phash], exclude=outcome.work_id)
+        if outcome.work_id is not None:
+            index.add(outcome.work_id, phash)
+    except Exception:  # similarity is a hint; it must never fail an import
+        return outcome
+    return replace(outcome, similar=near) if near else outcome
+
+
 def import_paths(
     lib: Library,
     paths: Iterable[str | os.PathLike[str]],
@@ -419,6 +565,41 @@ def import_paths(
     `creator` (the artist's name from Preferences) is set on every new work.
     `progress` is called from the calling thread after each file. When `cancel` is set the
     files already committed stay (each is complete); the rest are not touched.
+    """
+    similar: list[SimilarityIndex] = []  # loaded when the first picture is added
+
+    def record(result: _Prepared | _Duplicate) -> ImportOutcome:
+        if isinstance(result, _Duplicate):
+            return ImportOutcome(str(result.path), "duplicate", result.work_id, result.sha256)
+        outcome = _commit(lib, result, reference, creator)
+        if outcome.status == "added" and result.perceptual_hash:
+            outcome = _with_similar(lib, outcome, result.perceptual_hash, similar)
+        return outcome
+
+    return run_pipeline(
+        lib,
+        paths,
+        lambda path, token: _prepare(lib, path, reference, token),
+        record,
+        progress=progress,
+        cancel=cancel,
+        workers=workers,
+    )
+
+
+def run_pipeline(
+    lib: Library,
+    paths: Iterable[str | os.PathLike[str]],
+    prepare: Callable[[Path, CancelToken], _Result],
+    record: Callable[[_Prepared | _Duplicate], ImportOutcome],
+    *,
+    progress: ProgressCallback | None = None,
+    cancel: CancelToken | None = None,
+    workers: int | None = None,
+) -> ImportReport:
+    """Prepare files on worker threads and record them on the calling thread, in order.
+
+    Shared by import and attach. See the module docstring.
     """
     cancel = cancel or CancelToken()
     files, outcomes = collect_files(paths)
@@ -438,21 +619,14 @@ def import_paths(
                     nxt = next(todo, None)
                     if nxt is None:
                         break
-                    pending.append(pool.submit(_prepare, lib, nxt, reference, cancel))
+                    pending.append(pool.submit(prepare, nxt, cancel))
                 if not pending:
                     break
                 if cancel.cancelled:
                     cancelled = True
                     break
                 result = pending.popleft().result()
-                if isinstance(result, _Prepared):
-                    outcome = _commit(lib, result, reference, creator)
-                elif isinstance(result, _Duplicate):
-                    outcome = ImportOutcome(
-                        str(result.path), "duplicate", result.work_id, result.sha256
-                    )
-                else:
-                    outcome = result
+                outcome = result if isinstance(result, ImportOutcome) else record(result)
                 outcomes.append(outcome)
                 done += 1
                 if progress:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import time
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -53,15 +54,14 @@ def restore_works(lib: Library, ids: Sequence[int]) -> list[int]:
 
 
 def empty_trash(lib: Library) -> int:
-    """Delete every work in the Trash for good, with the stored files nothing else uses.
+    """Delete every work in the Trash for good, with the stored files nothing else uses
+    (also those of files detached from their works, kept until now for undo).
 
     The records go in one transaction; files are removed only after it commits, so a
     failure never leaves a record without its file.
     """
     with lib.write.begin() as s:
         doomed = list(s.scalars(select(Work).where(Work.trashed_at.is_not(None))).all())
-        if not doomed:
-            return 0
         ids = [w.id for w in doomed]
         assets = list(s.scalars(select(Asset).where(Asset.work_id.in_(ids))))
         files = {(a.sha256, a.stored_path, a.thumb_path) for a in assets}
@@ -80,8 +80,38 @@ def empty_trash(lib: Library) -> int:
             continue
         for rel in (stored, thumb):
             if rel:
-                path = lib.root / rel
-                with contextlib.suppress(FileNotFoundError):
-                    os.chmod(path, 0o644)
-                    Path(path).unlink()
+                _remove(lib.root / rel)
+    sweep_detached(lib)
     return len(ids)
+
+
+def _remove(path: Path) -> None:
+    with contextlib.suppress(FileNotFoundError):
+        os.chmod(path, 0o644)
+        path.unlink()
+
+
+def sweep_detached(lib: Library) -> int:
+    """Delete stored copies and thumbnails that no file of the catalogue refers to any more
+    (files detached from their works are kept until the Trash is emptied, for undo).
+
+    Runs under the write lock, so that no import can be half-way through placing a file.
+    Thumbnails are written before their file is recorded, so recent ones are left alone (an
+    import in another process may be about to record them). Returns how many were removed.
+    """
+    removed = 0
+    recent = time.time() - 3600
+    with lib.write.begin() as s:
+        used = set(s.scalars(select(Asset.stored_path).where(Asset.stored_path.is_not(None))))
+        used_thumbs = set(s.scalars(select(Asset.thumb_path).where(Asset.thumb_path.is_not(None))))
+        for top, keep in ((lib.store_dir, used), (lib.thumbs_dir, used_thumbs)):
+            for path in top.rglob("*"):
+                if not path.is_file() or path.parent == lib.tmp_dir:
+                    continue
+                rel = path.relative_to(lib.root).as_posix()
+                if rel in keep or (top == lib.thumbs_dir and path.stat().st_mtime > recent):
+                    continue
+                if rel not in keep:
+                    _remove(path)
+                    removed += 1
+    return removed

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, cast
 
 from sqlalchemy import Row, Select, exists, func, or_, select
@@ -74,6 +74,11 @@ def _file_info(lib: Library, a: Asset | Row[Any]) -> FileInfo:
         thumb_path=str(lib.root / a.thumb_path) if a.thumb_path else None,
         imported_at=a.imported_at,
         suggested_class=a.suggested_class,
+        position=a.position,
+        file_modified_at=a.file_modified_at,
+        perceptual_hash=a.perceptual_hash,
+        verified_at=a.verified_at,
+        verify_status=a.verify_status,
     )
 
 
@@ -304,7 +309,7 @@ def get_work(lib: Library, work_id: int) -> WorkDetail:
             select(Event).where(Event.work_id == work_id).order_by(Event.id)
         ).scalars()
         history = tuple(
-            EventInfo(e.id, e.kind, e.at, json.loads(e.payload_json), e.hash) for e in events
+            EventInfo(e.id, e.kind, e.at, _load_json(e.payload_json), e.hash) for e in events
         )
         declarations = tuple(_declaration_info(d) for d in w.declarations)
         files = tuple(
@@ -315,7 +320,7 @@ def get_work(lib: Library, work_id: int) -> WorkDetail:
             )
             for a in w.files
         )
-        return WorkDetail(
+        detail = WorkDetail(
             id=w.id,
             title=w.title,
             creator=w.creator,
@@ -337,6 +342,26 @@ def get_work(lib: Library, work_id: int) -> WorkDetail:
             created_at=w.created_at,
             updated_at=w.updated_at,
         )
+    from inkseal.library.links import links_of
+    from inkseal.library.similar import similar_works
+
+    near = similar_works(lib, work_id)
+    titles = _titles(lib, [wid for wid, _ in near])
+    return replace(
+        detail,
+        links=tuple(links_of(lib, work_id)),
+        similar=tuple((wid, titles.get(wid, ""), d) for wid, d in near if wid in titles),
+    )
+
+
+def _titles(lib: Library, ids: list[int]) -> dict[int, str]:
+    if not ids:
+        return {}
+    with lib.read() as s:
+        rows = s.execute(
+            select(Work.id, Work.title).where(Work.id.in_(ids), Work.trashed_at.is_(None))
+        )
+        return {wid: title for wid, title in rows}
 
 
 def _load_json(text: str) -> dict[str, Any]:

@@ -221,6 +221,10 @@ class Asset(Base):
     metadata_json: Mapped[str] = mapped_column(Text, default="{}")
     # What this file's own metadata suggests; see Work.suggested_class.
     suggested_class: Mapped[str | None] = mapped_column(String(20))
+    # The last time `verify` re-hashed the file, and what it found: "ok", "missing" or
+    # "modified". None until the first verification.
+    verified_at: Mapped[datetime | None] = mapped_column()
+    verify_status: Mapped[str | None] = mapped_column(String(20))
 
     work: Mapped[Work] = relationship(back_populates="files")
     signals: Mapped[list[Signal]] = relationship(

@@ -1,0 +1,122 @@
+"""verify: modified and missing files, a tampered or shortened history, rows edited by hand."""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+from pathlib import Path
+
+from inkseal.library import works
+from inkseal.library.evidence import attach_files
+from inkseal.library.importer import CancelToken, import_paths
+from inkseal.library.verify import verify_library
+from inkseal.library.works import get_work
+from tests.images import gradient, save
+
+
+def _library(lib, tmp_path: Path) -> tuple[list[int], Path]:
+    paths = [save(gradient(seed=s * 11), tmp_path / f"w{s}.png", "PNG") for s in range(3)]
+    ids = [o.work_id for o in import_paths(lib, paths).outcomes]
+    ref = save(gradient(seed=99), tmp_path / "outside" / "sketch.png", "PNG")
+    attach_files(lib, ids[0], [ref], "sketch", reference=True)
+    works.declare(lib, ids[0], "ai-assisted", [works.AIUseInput("SDXL", "background", "sky")])
+    works.declare(lib, ids[1], "human-made")
+    works.rename(lib, ids[2], "Crane")
+    works.edit_fields(lib, ids[2], {"medium": "ink on paper"})
+    return ids, ref  # type: ignore[return-value]
+
+
+def _raw(lib) -> sqlite3.Connection:
+    return sqlite3.connect(lib.root / "library.sqlite")
+
+
+def test_a_sound_library_verifies_and_records_when(lib, tmp_path: Path) -> None:
+    _library(lib, tmp_path)
+    report = verify_library(lib)
+    assert report.ok, report.summary()
+    assert report.files_checked == 4 and report.events_checked == 8
+    assert "verified: OK" in report.summary()
+    for f in get_work(lib, 1).files:
+        assert f.info.verify_status == "ok" and f.info.verified_at is not None
+    assert report.to_json()["events"]["chain_ok"] is True
+
+
+def test_modified_stored_file_and_missing_referenced_file(lib, tmp_path: Path) -> None:
+    ids, ref = _library(lib, tmp_path)
+    stored = Path(get_work(lib, ids[1]).files[0].info.path)
+    os.chmod(stored, 0o644)
+    stored.write_bytes(stored.read_bytes()[:-10] + b"0123456789")
+    ref.unlink()
+    report = verify_library(lib)
+    assert not report.ok
+    problems = {(p.work_id, p.status) for p in report.file_problems}
+    assert problems == {(ids[1], "modified"), (ids[0], "missing")}
+    statuses = {f.info.original_name: f.info.verify_status for f in get_work(lib, ids[0]).files}
+    assert statuses["sketch.png"] == "missing"
+    assert report.first_broken_event is None  # the history itself is intact
+
+
+def test_changed_declaration_row_is_caught(lib, tmp_path: Path) -> None:
+    ids, _ = _library(lib, tmp_path)
+    with _raw(lib) as db:
+        db.execute(
+            "UPDATE declarations SET provenance_class='human-made' WHERE work_id=?", (ids[0],)
+        )
+        db.execute("UPDATE works SET provenance_class='human-made' WHERE id=?", (ids[0],))
+        db.execute("UPDATE ai_uses SET tool='Pencil'")
+    report = verify_library(lib)
+    assert not report.ok
+    assert any(
+        f"work #{ids[0]}: declaration 1 says human-made" in p for p in report.record_problems
+    )
+
+
+def test_changed_ai_use_title_and_field_are_caught(lib, tmp_path: Path) -> None:
+    ids, _ = _library(lib, tmp_path)
+    with _raw(lib) as db:
+        db.execute("UPDATE ai_uses SET tool='Pencil'")
+        db.execute("UPDATE works SET title='Forged', medium='oil' WHERE id=?", (ids[2],))
+    problems = verify_library(lib).record_problems
+    assert any("AI uses differ" in p for p in problems)
+    assert any(f"work #{ids[2]}: its title differs" in p for p in problems)
+    assert any(f"work #{ids[2]}: its medium differs" in p for p in problems)
+
+
+def test_deleted_event_is_named(lib, tmp_path: Path) -> None:
+    _library(lib, tmp_path)
+    with _raw(lib) as db:
+        # A tamperer drops the guard trigger first; the chain still shows it.
+        db.execute("DROP TRIGGER events_no_delete")
+        ids = [r[0] for r in db.execute("SELECT id FROM events ORDER BY id")]
+        db.execute("DELETE FROM events WHERE id=?", (ids[3],))
+    report = verify_library(lib)
+    assert report.first_broken_event == ids[4]
+    assert f"does not follow event #{ids[2]}" in (report.chain_problem or "")
+    assert f"history broken at event #{ids[4]}" in report.summary()
+
+
+def test_edited_event_payload_is_named(lib, tmp_path: Path) -> None:
+    _library(lib, tmp_path)
+    with _raw(lib) as db:
+        db.execute("DROP TRIGGER events_no_update")
+        eid, payload = db.execute(
+            "SELECT id, payload_json FROM events WHERE kind='work.declared' ORDER BY id LIMIT 1"
+        ).fetchone()
+        data = json.loads(payload)
+        data["class"] = "human-made"
+        db.execute("UPDATE events SET payload_json=? WHERE id=?", (json.dumps(data), eid))
+    report = verify_library(lib)
+    assert report.first_broken_event == eid
+    assert "changed after it was written" in (report.chain_problem or "")
+
+
+def test_progress_and_cancel(lib, tmp_path: Path) -> None:
+    _library(lib, tmp_path)
+    seen: list[tuple[int, int]] = []
+    assert verify_library(lib, progress=lambda d, t: seen.append((d, t))).ok
+    assert seen[-1] == (4, 4)
+    cancel = CancelToken()
+    cancel.cancel()
+    report = verify_library(lib, cancel=cancel)
+    assert report.cancelled and not report.ok and report.files_checked == 0
