@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from PySide6.QtGui import QUndoCommand
 
-from inkseal.library import trash, works
+from inkseal.library import evidence, links, trash, works
 from inkseal.library.dto import DeclarationInfo
 from inkseal.library.library import Library
 
@@ -189,3 +189,116 @@ class TrashCommand(_Command):
 
     def revert(self) -> None:
         (trash.trash_works if self.restore else trash.restore_works)(self.lib, self.work_ids)
+
+
+class AttachCommand(_Command):
+    """Files attached to a work; undo detaches exactly those, redo puts them back.
+
+    Files are named by their content (work, SHA-256): a file put back gets a new row id.
+    """
+
+    def __init__(
+        self, lib: Library, refresh: Refresh, work_id: int, shas: list[str], title: str
+    ) -> None:
+        n = len(shas)
+        what = "1 file" if n == 1 else f"{n} files"
+        super().__init__(lib, refresh, f"Attach {what} to “{title}”")
+        self.work_id = work_id
+        self.shas = list(shas)
+        self.snapshots: list[evidence.DetachedFile] = []
+
+    def revert(self) -> None:
+        self.snapshots = [
+            evidence.detach_file(self.lib, evidence.file_id_of(self.lib, self.work_id, sha))
+            for sha in self.shas
+        ]
+
+    def apply(self) -> None:
+        for snapshot in self.snapshots:
+            evidence.restore_detached(self.lib, snapshot)
+
+
+class DetachCommand(_Command):
+    """A file detached from its work; undo puts it back as it was."""
+
+    def __init__(
+        self, lib: Library, refresh: Refresh, snapshot: evidence.DetachedFile, name: str
+    ) -> None:
+        super().__init__(lib, refresh, f"Detach “{name}”")
+        self.snapshot = snapshot
+
+    def revert(self) -> None:
+        evidence.restore_detached(self.lib, self.snapshot)
+
+    def apply(self) -> None:
+        sha = self.snapshot.columns["sha256"]
+        fid = evidence.file_id_of(self.lib, self.snapshot.work_id, sha)
+        self.snapshot = evidence.detach_file(self.lib, fid)
+
+
+class RoleCommand(_Command):
+    def __init__(
+        self,
+        lib: Library,
+        refresh: Refresh,
+        work_id: int,
+        sha: str,
+        name: str,
+        old: str,
+        new: str,
+    ) -> None:
+        super().__init__(lib, refresh, f"Make “{name}” {new}")
+        self.work_id, self.sha, self.old, self.new = work_id, sha, old, new
+
+    def _set(self, role: str) -> None:
+        evidence.set_role(self.lib, evidence.file_id_of(self.lib, self.work_id, self.sha), role)
+
+    def apply(self) -> None:
+        self._set(self.new)
+
+    def revert(self) -> None:
+        self._set(self.old)
+
+
+class ReorderCommand(_Command):
+    """A new order of a work's files, by content (see AttachCommand)."""
+
+    def __init__(
+        self, lib: Library, refresh: Refresh, work_id: int, old: list[str], new: list[str]
+    ) -> None:
+        super().__init__(lib, refresh, "Reorder files")
+        self.work_id, self.old, self.new = work_id, old, new
+
+    def apply(self) -> None:
+        evidence.reorder_by_content(self.lib, self.work_id, self.new)
+
+    def revert(self) -> None:
+        evidence.reorder_by_content(self.lib, self.work_id, self.old)
+
+
+class LinkCommand(_Command):
+    """A link made (or removed) between two works; undo does the opposite."""
+
+    def __init__(
+        self,
+        lib: Library,
+        refresh: Refresh,
+        source: int,
+        target: int,
+        kind: str,
+        *,
+        remove: bool = False,
+    ) -> None:
+        verb = "Unlink" if remove else "Link"
+        super().__init__(lib, refresh, f"{verb} #{source} {kind} #{target}")
+        self.source, self.target, self.kind, self.remove = source, target, kind, remove
+
+    def apply(self) -> None:
+        (links.unlink_works if self.remove else links.link_works)(
+            self.lib, self.source, self.target, self.kind
+        )
+
+    def revert(self) -> None:
+        (links.link_works if self.remove else links.unlink_works)(
+            self.lib, self.source, self.target, self.kind
+        )

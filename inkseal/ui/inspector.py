@@ -6,12 +6,13 @@ Text from the library or from files is escaped wherever it is shown as rich text
 
 from __future__ import annotations
 
+import contextlib
 import html
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QEvent, QObject, Qt
-from PySide6.QtGui import QUndoStack
+from PySide6.QtCore import QEvent, QObject, Qt, QUrl
+from PySide6.QtGui import QIntValidator, QUndoStack
 from PySide6.QtWidgets import (
     QComboBox,
     QCompleter,
@@ -20,20 +21,31 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QListWidget,
+    QListWidgetItem,
     QMessageBox,
     QPlainTextEdit,
     QPushButton,
     QScrollArea,
+    QTabWidget,
     QTextBrowser,
     QVBoxLayout,
     QWidget,
 )
 
-from inkseal.library import works
-from inkseal.library.dto import WorkDetail
+from inkseal.library import links, works
+from inkseal.library.dto import FileInfo, WorkDetail
 from inkseal.library.errors import InksealError, NotFound
+from inkseal.library.history import describe_event, link_words
 from inkseal.library.library import Library
-from inkseal.ui.commands import DeclareCommand, FieldsCommand, RenameCommand, TagsCommand
+from inkseal.library.links import KINDS as LINK_KINDS
+from inkseal.ui.commands import (
+    DeclareCommand,
+    FieldsCommand,
+    LinkCommand,
+    RenameCommand,
+    TagsCommand,
+)
+from inkseal.ui.files_panel import FilesPanel
 from inkseal.ui.grid.delegate import CLASS_STYLE
 
 CLASSES = [
@@ -70,24 +82,42 @@ class _FocusOut(QObject):
         return False
 
 
-class Inspector(QScrollArea):
-    def __init__(self, lib: Library, undo: QUndoStack, on_change: Callable[[], None]) -> None:
+class Inspector(QWidget):
+    """The right-hand panel: a Record tab (fields, declaration, links, what the files say),
+    a Files tab (the work's files in order, with a timeline) and a History tab."""
+
+    def __init__(
+        self,
+        lib: Library,
+        undo: QUndoStack,
+        on_change: Callable[[], None],
+        *,
+        attach: Callable[[int, list[str]], object] | None = None,
+        reveal: Callable[[list[int]], None] | None = None,
+    ) -> None:
         super().__init__()
         self.setObjectName("inspector")
         self.lib = lib
         self.undo = undo
         self.on_change = on_change
+        self.attach = attach
+        self.reveal = reveal
         self.work_ids: list[int] = []
         self.work: WorkDetail | None = None  # when exactly one work is selected
         self._common: dict[str, list[str]] = {"tags": [], "collections": []}
         self._loading = False
-
-        body = QWidget()
-        self.setWidget(body)
-        self.setWidgetResizable(True)
-        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.setMinimumWidth(340)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(4, 4, 4, 4)
+
+        self.record = QScrollArea()
+        body = QWidget()
+        self.record.setWidget(body)
+        self.record.setWidgetResizable(True)
+        self.record.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.record.setFrameShape(QScrollArea.Shape.NoFrame)
         layout = QVBoxLayout(body)
+        layout.setContentsMargins(0, 0, 4, 0)
 
         self.heading = QLabel()
         self.heading.setWordWrap(True)
@@ -96,7 +126,11 @@ class Inspector(QScrollArea):
         font.setPointSizeF(font.pointSizeF() * 1.3)
         font.setBold(True)
         self.heading.setFont(font)
-        layout.addWidget(self.heading)
+        outer.addWidget(self.heading)
+        self.tabs = QTabWidget()
+        self.tabs.setObjectName("inspector-tabs")
+        self.tabs.setDocumentMode(True)
+        outer.addWidget(self.tabs, 1)
 
         self.form_box = QWidget()
         form = QFormLayout(self.form_box)
@@ -173,8 +207,68 @@ class Inspector(QScrollArea):
         self.details.setOpenLinks(False)
         self.details.setOpenExternalLinks(False)
         self.details.setMinimumHeight(260)
+        self.details.anchorClicked.connect(self._on_anchor)
         layout.addWidget(self.details, 1)
+        self.tabs.addTab(self.record, "Record")
+
+        self.files_panel = FilesPanel(self)
+        self.tabs.addTab(self.files_panel, "Files")
+
+        self.related = QWidget()
+        rel = QVBoxLayout(self.related)
+        rel.setContentsMargins(0, 4, 0, 0)
+        rel.addWidget(self._section("Links to other works"))
+        self.links = QListWidget()
+        self.links.setObjectName("inspector-links")
+        self.links.setToolTip("Double-click to show the linked work")
+        self.links.itemDoubleClicked.connect(self._reveal_link)
+        rel.addWidget(self.links, 1)
+        self.link_kind = QComboBox()
+        for kind in LINK_KINDS:
+            self.link_kind.addItem(link_words(kind, "outgoing"), kind)
+        self.link_kind.setToolTip("How this work relates to the other one")
+        self.link_target = QLineEdit()
+        self.link_target.setPlaceholderText("work number, e.g. 12")
+        self.link_target.setValidator(QIntValidator(1, 2_000_000_000, self))
+        self.link_target.returnPressed.connect(self._add_link)
+        self.link_add = QPushButton("Link")
+        self.link_add.setToolTip("Link this work to the work with that number")
+        self.link_add.clicked.connect(self._add_link)
+        self.link_remove = QPushButton("Remove")
+        self.link_remove.setToolTip("Remove the link selected above")
+        self.link_remove.clicked.connect(self._remove_link)
+        row = QHBoxLayout()
+        row.addWidget(QLabel("This work is"))
+        row.addWidget(self.link_kind, 1)
+        row.addWidget(self.link_target, 1)
+        rel.addLayout(row)
+        row = QHBoxLayout()
+        row.addStretch(1)
+        row.addWidget(self.link_add)
+        row.addWidget(self.link_remove)
+        rel.addLayout(row)
+
+        rel.addWidget(self._section("Similar works"))
+        self.similar = QTextBrowser()
+        self.similar.setObjectName("inspector-similar")
+        self.similar.setOpenLinks(False)
+        self.similar.anchorClicked.connect(self._on_anchor)
+        rel.addWidget(self.similar, 1)
+        self.tabs.addTab(self.related, "Related")
+
+        self.history = QTextBrowser()
+        self.history.setObjectName("inspector-history")
+        self.history.setOpenLinks(False)
+        self.tabs.addTab(self.history, "History")
         self.show_works([])
+
+    @staticmethod
+    def _section(text: str) -> QLabel:
+        label = QLabel(text)
+        font = label.font()
+        font.setBold(True)
+        label.setFont(font)
+        return label
 
     # Loading ---------------------------------------------------------------------------
     def show_works(self, work_ids: list[int]) -> None:
@@ -204,6 +298,14 @@ class Inspector(QScrollArea):
         ):  # fmt: skip
             widget.setEnabled(editable)
         self.form_box.setVisible(self.work is not None)
+        for widget in (self.link_kind, self.link_target, self.link_add):
+            widget.setEnabled(self.work is not None)
+        for tab in (1, 2, 3):
+            self.tabs.setTabEnabled(tab, self.work is not None)
+        self.files_panel.show_work(self.work)
+        self.history.setHtml(history_html(self.work) if self.work else "")
+        self.similar.setHtml(similar_html(self.work) if self.work else "")
+        self._fill_links()
         # AI uses are edited one work at a time; class, tags and collections for many.
         for widget in (self.ai_tool, self.ai_stage, self.ai_note, self.ai_add):
             widget.setEnabled(self.work is not None)
@@ -250,7 +352,62 @@ class Inspector(QScrollArea):
         self.ai_remove.setEnabled(self.ai_uses.count() > 0)
         self.details.setHtml(details_html(w))
 
+    def _fill_links(self) -> None:
+        self.links.clear()
+        for link in self.work.links if self.work else ():
+            text = f"{link_words(link.kind, link.direction)} #{link.other_id} {link.other_title}"
+            if link.other_trashed:
+                text += " (in the Trash)"
+            item = QListWidgetItem(text[:300])
+            item.setData(Qt.ItemDataRole.UserRole, link)
+            self.links.addItem(item)
+        self.link_remove.setEnabled(self.links.count() > 0)
+
+    def _reveal_link(self, item: QListWidgetItem) -> None:
+        link = item.data(Qt.ItemDataRole.UserRole)
+        if link is not None and self.reveal is not None:
+            self.reveal([link.other_id])
+
+    def _on_anchor(self, url: QUrl) -> None:
+        # Only the app's own "work:N" links do anything; nothing is ever fetched or opened.
+        if url.scheme() == "work" and self.reveal is not None:
+            with contextlib.suppress(ValueError):
+                self.reveal([int(url.path())])
+
     # Edits -----------------------------------------------------------------------------
+    def _add_link(self) -> None:
+        w = self.work
+        text = self.link_target.text().strip()
+        if w is None or not text:
+            self.link_target.setFocus()
+            return
+        other, kind = int(text), self.link_kind.currentData()
+
+        def make() -> LinkCommand | None:
+            if not links.link_works(self.lib, w.id, other, kind):
+                return None
+            return LinkCommand(self.lib, self._refresh, w.id, other, kind)
+
+        self._run(make)
+        self.link_target.clear()
+
+    def _remove_link(self) -> None:
+        item = self.links.currentItem() or self.links.item(0)
+        if item is None or self.work is None:
+            return
+        link = item.data(Qt.ItemDataRole.UserRole)
+        me = self.work.id
+        source, target = (
+            (me, link.other_id) if link.direction == "outgoing" else (link.other_id, me)
+        )
+
+        def make() -> LinkCommand | None:
+            if not links.unlink_works(self.lib, source, target, link.kind):
+                return None
+            return LinkCommand(self.lib, self._refresh, source, target, link.kind, remove=True)
+
+        self._run(make)
+
     def _run(self, make_command: Callable[[], Any]) -> None:
         """Do an edit, then push its command; a refused edit shows why and changes nothing."""
         if self._loading:
@@ -388,6 +545,18 @@ class Inspector(QScrollArea):
         self._run(make)
 
 
+def _verified_line(i: FileInfo) -> str:
+    if i.verified_at is None:
+        return ""
+    when = f"{i.verified_at:%Y-%m-%d %H:%M}"
+    if i.verify_status == "ok":
+        return f"<br><small style='color:#2e7d32'>✔ verified unchanged {when}</small>"
+    return (
+        f"<br><small style='color:#b71c1c'>✘ {html.escape(i.verify_status or '?')} "
+        f"at verification {when}</small>"
+    )
+
+
 def details_html(w: WorkDetail) -> str:
     """The read-only part of the record, escaped: class, review, files, signals, history."""
     e = html.escape  # everything shown comes from the library or from files: untrusted
@@ -408,7 +577,7 @@ def details_html(w: WorkDetail) -> str:
             f"{e(i.media_type)}, {i.width}×{i.height}"
             + (f", {i.frames} frames" if i.frames > 1 else "")
             + f", {i.size / 1024:.0f} KiB<br>"
-            f"<small>SHA-256 {e(i.sha256)}</small></p>"
+            f"<small>SHA-256 {e(i.sha256)}</small>" + _verified_line(i) + "</p>"
         )
         for sig in f.signals[:10]:
             verified = (
@@ -427,7 +596,40 @@ def details_html(w: WorkDetail) -> str:
             )
         for warning in f.metadata.get("warnings", [])[:5]:
             parts.append(f"<p style='color:#b26a00'>⚠ {e(str(warning))}</p>")
-    parts.append("<p><b>History</b><br>")
-    parts.append("<br>".join(f"{ev.at:%Y-%m-%d %H:%M} {e(ev.kind)}" for ev in w.history))
-    parts.append("</p>")
     return "".join(parts)
+
+
+def similar_html(w: WorkDetail) -> str:
+    """Works whose pictures look like this one: copies, resized or re-encoded versions."""
+    e = html.escape
+    if not w.similar:
+        return "<p style='color:#777'>No other work looks like this one.</p>"
+    rows = [
+        f"<a href='work:{wid}'>#{wid} {e(title)}</a> <small>distance {d} of 64</small>"
+        for wid, title, d in w.similar[:20]
+    ]
+    return (
+        "<p>" + "<br>".join(rows) + "</p><p><small>These look alike but are not the same "
+        "file. Inkseal never merges them; link them if they belong together.</small></p>"
+    )
+
+
+def history_html(w: WorkDetail) -> str:
+    """The work's history in plain words, oldest first, with each entry's chained hash."""
+    e = html.escape
+    rows = [
+        "<table cellspacing='0' cellpadding='3' width='100%'>",
+    ]
+    for ev in w.history:
+        rows.append(
+            "<tr><td valign='top' style='white-space:nowrap;color:#666'>"
+            f"{ev.at:%Y-%m-%d}<br>{ev.at:%H:%M} UTC</td>"
+            f"<td valign='top'>{e(describe_event(ev.kind, ev.payload))}<br>"
+            f"<small style='color:#888'>#{ev.id} · {e(ev.hash[:16])}…</small></td></tr>"
+        )
+    rows.append("</table>")
+    rows.append(
+        "<p><small>Every entry is chained to the one before it by SHA-256; "
+        "Library › Verify checks the chain.</small></p>"
+    )
+    return "".join(rows)

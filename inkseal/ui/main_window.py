@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -10,13 +11,21 @@ from PySide6.QtCore import (
     QByteArray,
     QItemSelection,
     QItemSelectionModel,
+    QPoint,
     QSettings,
     QSize,
     Qt,
     QTimer,
     Signal,
 )
-from PySide6.QtGui import QAction, QDragEnterEvent, QDropEvent, QKeySequence, QUndoStack
+from PySide6.QtGui import (
+    QAction,
+    QDragEnterEvent,
+    QDragMoveEvent,
+    QDropEvent,
+    QKeySequence,
+    QUndoStack,
+)
 from PySide6.QtWidgets import (
     QComboBox,
     QFileDialog,
@@ -41,7 +50,7 @@ from inkseal.library.dto import ImportProgress, ImportReport, WorkSummary
 from inkseal.library.importer import CancelToken, import_paths
 from inkseal.library.trash import empty_trash, restore_works, trash_works
 from inkseal.library.works import collection_counts, count_works, list_works, tag_counts
-from inkseal.ui.commands import TrashCommand
+from inkseal.ui.commands import AttachCommand, TrashCommand
 from inkseal.ui.context import AppContext
 from inkseal.ui.grid.delegate import CardDelegate
 from inkseal.ui.grid.model import WorksModel
@@ -81,6 +90,8 @@ SORTS = [
 
 class MainWindow(QMainWindow):
     import_finished = Signal(object)  # ImportReport, for tests and the summary
+    attach_finished = Signal(object)  # ImportReport of an attach
+    verify_finished = Signal(object)  # VerifyReport
 
     def __init__(self, ctx: AppContext) -> None:
         super().__init__()
@@ -89,6 +100,7 @@ class MainWindow(QMainWindow):
         self.setAcceptDrops(True)
         self.resize(1200, 760)
         self._cancel: CancelToken | None = None
+        self._progress_shown = 0.0
         self._importing = False
         self._filter_class: str | None = None
 
@@ -144,7 +156,13 @@ class MainWindow(QMainWindow):
         self.grid.doubleClicked.connect(lambda index: self.open_preview(index.row()))
 
         self.undo_stack = QUndoStack(self)
-        self.inspector = Inspector(ctx.library, self.undo_stack, self.refresh)
+        self.inspector = Inspector(
+            ctx.library,
+            self.undo_stack,
+            self.refresh,
+            attach=self.start_attach,
+            reveal=self.reveal_works,
+        )
 
         top = QHBoxLayout()
         top.addWidget(self.search, 1)
@@ -256,6 +274,23 @@ class MainWindow(QMainWindow):
         select_all.setShortcut(QKeySequence.StandardKey.SelectAll)
         select_all.triggered.connect(self.grid.selectAll)
         edit_menu.addAction(select_all)
+
+        library_menu = self.menuBar().addMenu("&Library")
+        self.attach_action = QAction("&Attach Files to Work…", self)
+        self.attach_action.setShortcut(QKeySequence("Ctrl+Shift+A"))
+        self.attach_action.setToolTip(
+            "Attach sketches, stages, layered files or timelapses to the selected work"
+        )
+        self.attach_action.triggered.connect(self._ask_attach)
+        library_menu.addAction(self.attach_action)
+        library_menu.addSeparator()
+        self.verify_action = QAction("&Verify Library…", self)
+        self.verify_action.setShortcut(QKeySequence("Ctrl+Shift+V"))
+        self.verify_action.setToolTip(
+            "Re-hash every file and check the history chain (in the background)"
+        )
+        self.verify_action.triggered.connect(self.start_verify)
+        library_menu.addAction(self.verify_action)
 
         view_menu = self.menuBar().addMenu("&View")
         find = QAction("&Find", self)
@@ -458,14 +493,8 @@ class MainWindow(QMainWindow):
         if self._importing:
             self.statusBar().showMessage("An import is already running.", 4000)
             return False
-        self._importing = True
-        cancel = CancelToken()
-        self._cancel = cancel
+        cancel = self._begin_long_task()
         lib = self.ctx.library
-        self.progress.setRange(0, 0)
-        self.progress.show()
-        self.cancel_button.show()
-        self.cancel_button.setEnabled(True)
         self._refresh_timer.start()
         prefs = Preferences.load()
         reference = prefs.import_mode == "reference"
@@ -493,9 +522,18 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage("Cancelling after the files under way…")
 
     def _on_import_progress(self, p: ImportProgress) -> None:
-        self.progress.setRange(0, p.total)
-        self.progress.setValue(p.done)
-        self.progress.setFormat("Importing %v of %m")
+        self._show_progress(p.done, p.total, "Importing %v of %m")
+
+    def _show_progress(self, done: int, total: int, text: str) -> None:
+        """Move the progress bar at most ten times a second: each move repaints the status
+        bar at once, and a repaint per file would take the GUI thread's time."""
+        now = time.monotonic()
+        if done < total and now - self._progress_shown < 0.1:
+            return
+        self._progress_shown = now
+        self.progress.setRange(0, total)
+        self.progress.setValue(done)
+        self.progress.setFormat(text)
 
     def _finish_import(self) -> None:
         self._importing = False
@@ -522,14 +560,33 @@ class MainWindow(QMainWindow):
         existing = sorted(
             {o.work_id for o in report.outcomes if o.status == "duplicate" and o.work_id}
         )
-        if failures or existing:
+        similar = [o for o in report.outcomes if o.status == "added" and o.similar]
+        if failures or existing or similar:
             box = QMessageBox(self)
             box.setIcon(QMessageBox.Icon.Warning if failures else QMessageBox.Icon.Information)
             box.setWindowTitle("Import finished")
             box.setText(summary)
-            if failures:
-                box.setDetailedText("\n".join(f"{o.path}: {o.reason}" for o in failures))
+            details = [f"{o.path}: {o.reason}" for o in failures]
+            if similar:
+                box.setInformativeText(
+                    f"{len(similar)} new work(s) look like works already in the library "
+                    "(resized or re-encoded copies?). They were added; compare them."
+                )
+                details += [
+                    f"{Path(o.path).name} (work #{o.work_id}) looks like "
+                    + ", ".join(f"#{w}" for w, _ in o.similar[:5])
+                    for o in similar
+                ]
+            if details:
+                box.setDetailedText("\n".join(details))
             box.addButton(QMessageBox.StandardButton.Ok)
+            if similar:
+                pairs = sorted(
+                    {o.work_id for o in similar if o.work_id}
+                    | {w for o in similar for w, _ in o.similar[:5]}
+                )
+                compare = box.addButton("Show the look-alikes", QMessageBox.ButtonRole.ActionRole)
+                compare.clicked.connect(lambda: self.reveal_works(pairs))
             if existing:
                 reveal = box.addButton(
                     f"Show the {len(existing)} already in the library",
@@ -540,6 +597,145 @@ class MainWindow(QMainWindow):
             box.show()
             self.last_summary_box = box
         self.import_finished.emit(report)
+
+    # Attaching evidence ---------------------------------------------------------------
+    def _ask_attach(self) -> None:
+        selected = self.selected_works()
+        if len(selected) != 1:
+            self.statusBar().showMessage("Select one work to attach files to.", 4000)
+            return
+        paths, _ = QFileDialog.getOpenFileNames(
+            self, f"Attach files to “{selected[0].title}”", str(Path.home())
+        )
+        if paths:
+            self.start_attach(selected[0].id, paths)
+
+    def ask_attach_role(self, paths: list[str], title: str) -> tuple[bool, str | None]:
+        """Ask which role the files get; (accepted, role or None for "by file type")."""
+        from PySide6.QtWidgets import QInputDialog
+
+        from inkseal.library.evidence import suggest_role
+        from inkseal.ui.files_panel import ROLE_LABELS, role_choices
+
+        choices = role_choices()
+        roles = {suggest_role(p) for p in paths}
+        first = choices[0][0]
+        if len(roles) == 1:
+            first = f"{choices[0][0]}: {ROLE_LABELS[roles.pop()]}"
+        labels = [first] + [label for label, _ in choices[1:]]
+        what = Path(paths[0]).name if len(paths) == 1 else f"{len(paths)} files"
+        text, ok = QInputDialog.getItem(
+            self, "Attach files", f"Attach {what} to “{title}” as:", labels, 0, False
+        )
+        if not ok:
+            return False, None
+        index = labels.index(text) if text in labels else 0
+        return True, choices[index][1]
+
+    def start_attach(self, work_id: int, paths: list[str]) -> bool:
+        """Attach files to a work in the background (asks the role first)."""
+        from inkseal.library.evidence import attach_files
+        from inkseal.library.works import get_work
+
+        if self._importing:
+            self.statusBar().showMessage("Wait for the running import to finish.", 4000)
+            return False
+        try:
+            title = get_work(self.ctx.library, work_id).title
+        except Exception as exc:
+            QMessageBox.warning(self, "Inkseal", str(exc))
+            return False
+        ok, role = self.ask_attach_role(paths, title)
+        if not ok:
+            return False
+        lib = self.ctx.library
+        cancel = self._begin_long_task()
+        reference = Preferences.load().import_mode == "reference"
+
+        def done(report: ImportReport) -> None:
+            self._finish_import()
+            added = [o.sha256 for o in report.outcomes if o.status == "added" and o.sha256]
+            if added:
+                self.undo_stack.push(AttachCommand(lib, self.refresh, work_id, added, title))
+            failures = [o for o in report.outcomes if o.status == "failed"]
+            summary = (
+                f"Attached {len(added)} file(s) to “{title}”, {report.duplicates} already "
+                f"there, {len(failures)} failed."
+            )
+            self.statusBar().showMessage(summary, 15000)
+            if failures:
+                box = QMessageBox(QMessageBox.Icon.Warning, "Attach finished", summary, parent=self)
+                box.setDetailedText("\n".join(f"{o.path}: {o.reason}" for o in failures))
+                box.setModal(False)
+                box.show()
+                self.last_summary_box = box
+            self.inspector.reload()
+            self.attach_finished.emit(report)
+
+        run_task(
+            self.ctx.tasks,
+            lambda report_progress: attach_files(
+                lib, work_id, paths, role, reference=reference, progress=report_progress,
+                cancel=cancel,
+            ),
+            on_done=done,
+            on_error=self._on_import_error,
+            on_progress=self._on_import_progress,
+        )  # fmt: skip
+        return True
+
+    def _begin_long_task(self) -> CancelToken:
+        self._importing = True
+        cancel = CancelToken()
+        self._cancel = cancel
+        self.progress.setRange(0, 0)
+        self.progress.show()
+        self.cancel_button.show()
+        self.cancel_button.setEnabled(True)
+        return cancel
+
+    # Verification ----------------------------------------------------------------------
+    def start_verify(self) -> bool:
+        from inkseal.library.verify import VerifyReport, verify_library
+
+        if self._importing:
+            self.statusBar().showMessage("Wait for the running import to finish.", 4000)
+            return False
+        lib = self.ctx.library
+        cancel = self._begin_long_task()
+
+        def progress(p: tuple[int, int]) -> None:
+            self._show_progress(p[0], p[1], "Verifying %v of %m")
+
+        def done(report: VerifyReport) -> None:
+            self._finish_import()
+            box = QMessageBox(
+                QMessageBox.Icon.Information if report.ok else QMessageBox.Icon.Warning,
+                "Library verified" if report.ok else "Verification found problems",
+                "Every file is as it was imported and the history is intact."
+                if report.ok
+                else "Some files or records are not what the library recorded.",
+                parent=self,
+            )
+            box.setInformativeText(report.summary().split("\n")[0])
+            box.setDetailedText(report.summary())
+            box.setModal(False)
+            box.show()
+            self.last_verify_box = box
+            self.statusBar().showMessage(report.summary().split("\n")[-1], 15000)
+            self.inspector.reload()
+            self.verify_finished.emit(report)
+
+        run_task(
+            self.ctx.tasks,
+            lambda report_progress: verify_library(
+                lib, progress=lambda d, t: report_progress((d, t)), cancel=cancel
+            ),
+            on_done=done,
+            on_error=self._on_import_error,
+            on_progress=progress,
+        )
+        return True
 
     def _on_import_error(self, message: str) -> None:
         self._finish_import()
@@ -552,6 +748,27 @@ class MainWindow(QMainWindow):
         else:
             event.ignore()
 
+    def work_under(self, window_pos: QPoint) -> WorkSummary | None:
+        """The work whose card is at this point of the window, if any."""
+        viewport = self.grid.viewport()
+        if not self.grid.isVisible():
+            return None
+        pos = viewport.mapFrom(self, window_pos)
+        if not viewport.rect().contains(pos):
+            return None
+        index = self.grid.indexAt(pos)
+        return self.model.work_at(index.row()) if index.isValid() else None
+
+    def dragMoveEvent(self, event: QDragMoveEvent) -> None:  # noqa: N802
+        if not event.mimeData().hasUrls():
+            event.ignore()
+            return
+        target = self.work_under(event.position().toPoint())
+        self.statusBar().showMessage(
+            f"Drop to attach to “{target.title}”" if target else "Drop to import", 1500
+        )
+        event.acceptProposedAction()
+
     def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802
         paths = [u.toLocalFile() for u in event.mimeData().urls() if u.isLocalFile()]
         if not paths:
@@ -560,7 +777,12 @@ class MainWindow(QMainWindow):
         # External drops are copies: nothing at the source is moved or deleted.
         event.setDropAction(Qt.DropAction.CopyAction)
         event.accept()
-        self.start_import(paths)
+        target = self.work_under(event.position().toPoint())
+        if target is not None and self._filter_class != "trash":
+            # Dropped onto a card: the files are evidence for that work.
+            self.start_attach(target.id, paths)
+        else:
+            self.start_import(paths)
 
     def closeEvent(self, event: Any) -> None:  # noqa: N802
         if self._cancel is not None:

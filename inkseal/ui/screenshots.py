@@ -9,6 +9,7 @@ import math
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 
 CORPUS = Path(__file__).resolve().parents[2].parent / "shared" / "corpus"
 
@@ -132,6 +133,9 @@ def render(out_dir: Path) -> list[Path]:
         shots.append(out_dir / "import-summary.png")
         box.grab().save(str(shots[-1]))
         box.close()
+
+        # The process evidence of one work: its files as a timeline, and its history.
+        shots += _evidence_shots(app, window, by_title, tmp_path, out_dir)
         window.close()
         ctx.shutdown()
 
@@ -145,6 +149,80 @@ def render(out_dir: Path) -> list[Path]:
         empty.grab().save(str(shots[-1]))
         empty.close()
         empty_ctx.shutdown()
+    return shots
+
+
+def _process_files(folder: Path, title: str) -> list[tuple[Path, float]]:
+    """A pencil sketch, a layered Krita file and a work-in-progress stage, with the file
+    dates an artist's disk would give them (days apart, in order)."""
+    import io
+    import os
+    import time
+    import zipfile
+
+    from PIL import Image, ImageDraw, ImageFilter
+
+    folder.mkdir(parents=True, exist_ok=True)
+    sketch = Image.new("RGB", (900, 640), (250, 248, 240))
+    d = ImageDraw.Draw(sketch)
+    for k in range(9):
+        d.line([(120 + k * 70, 560), (160 + k * 60, 140 + 15 * k)], fill=(90, 90, 90), width=2)
+    d.ellipse([560, 90, 680, 210], outline=(60, 60, 60), width=2)
+    stage = sketch.copy()
+    ImageDraw.Draw(stage).rectangle([0, 420, 900, 640], fill=(170, 40, 40))
+    stage = stage.filter(ImageFilter.GaussianBlur(1.5))
+    now = time.time()
+    sketch_path = folder / f"{title} - pencil sketch.jpg"
+    sketch.save(sketch_path, "JPEG", quality=85)
+    kra = folder / f"{title}.kra"
+    merged = io.BytesIO()
+    stage.resize((450, 320)).save(merged, "PNG")
+    with zipfile.ZipFile(kra, "w") as z:
+        z.writestr("mimetype", "application/x-krita", compress_type=zipfile.ZIP_STORED)
+        z.writestr(
+            "maindoc.xml",
+            '<?xml version="1.0"?><DOC><IMAGE width="3600" height="2560" name="seal">'
+            '<layers><layer name="sketch"/><layer name="ink"/><layer name="seal"/></layers>'
+            "</IMAGE></DOC>",
+        )
+        z.writestr("mergedimage.png", merged.getvalue())
+    wip = folder / f"{title} - stage 2.png"
+    stage.save(wip, "PNG")
+    dated = [(sketch_path, now - 9 * 86400), (kra, now - 6 * 86400), (wip, now - 4 * 86400)]
+    for path, when in dated:
+        os.utime(path, (when, when))
+    return dated
+
+
+def _evidence_shots(
+    app: object, window: Any, by_title: dict[str, int], tmp_path: Path, out_dir: Path
+) -> list[Path]:
+    from inkseal.library import links
+    from inkseal.library.evidence import attach_files
+
+    lib = window.ctx.library
+    wid = by_title.get("Red seal study")
+    if wid is None:
+        return []
+    dated = _process_files(tmp_path / "process", "Red seal study")
+    for (path, _), role in zip(dated, ["sketch", "source", "wip"], strict=True):
+        attach_files(lib, wid, [path], role)
+    other = by_title.get("Pine on the ridge")
+    if other is not None:
+        links.link_works(lib, wid, other, "same-series")
+    window.refresh()
+    window.splitter.setSizes([170, 620, 490])
+    row = window.model.row_of(wid)
+    window.grid.clearSelection()
+    window.grid.setCurrentIndex(window.model.index(row if row is not None else 0))
+    _settle(app, 1200)
+    shots = []
+    for tab, name in ((1, "files-timeline.png"), (3, "history.png")):
+        window.inspector.tabs.setCurrentIndex(tab)
+        _settle(app, 300)
+        shots.append(out_dir / name)
+        window.grab().save(str(shots[-1]))
+    window.inspector.tabs.setCurrentIndex(0)
     return shots
 
 
