@@ -161,6 +161,21 @@ def _filtered(
                     )
                 ),
                 exists()
+                .where(Declaration.work_id == Work.id)
+                .where(
+                    or_(
+                        Declaration.note.ilike(needle, escape="\\"),
+                        exists()
+                        .where(AIUse.declaration_id == Declaration.id)
+                        .where(
+                            or_(
+                                AIUse.tool.ilike(needle, escape="\\"),
+                                AIUse.note.ilike(needle, escape="\\"),
+                            )
+                        ),
+                    )
+                ),
+                exists()
                 .where(Asset.work_id == Work.id)
                 .where(Signal.asset_id == Asset.id)
                 .where(

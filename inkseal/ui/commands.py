@@ -13,6 +13,7 @@ from PySide6.QtGui import QUndoCommand
 
 from inkseal.library import evidence, links, trash, works
 from inkseal.library.dto import DeclarationInfo
+from inkseal.library.errors import InksealError
 from inkseal.library.library import Library
 
 Refresh = Callable[[], None]
@@ -29,12 +30,26 @@ class _Command(QUndoCommand):
         if self._first:  # already done by the caller
             self._first = False
         else:
-            self.apply()
+            self._guarded(self.apply, "redo")
         self.refresh()
 
     def undo(self) -> None:
-        self.revert()
+        self._guarded(self.revert, "undo")
         self.refresh()
+
+    def _guarded(self, step: Callable[[], None], what: str) -> None:
+        """Run an undo or redo step; one the library refuses (the work was deleted by
+        another window or process meanwhile, say) is said in a message, not lost."""
+        try:
+            step()
+        except InksealError as exc:
+            from PySide6.QtWidgets import QApplication, QMessageBox
+
+            QMessageBox.warning(
+                QApplication.activeWindow(),
+                "Inkseal",
+                f"Could not {what} “{self.text()}”: {exc}",
+            )
 
     def apply(self) -> None:
         raise NotImplementedError

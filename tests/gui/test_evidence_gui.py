@@ -199,3 +199,24 @@ def test_similar_works_are_listed_and_clickable(qtbot, window, tmp_path: Path) -
     # Links to anything but the app's own works do nothing.
     window.inspector.similar.anchorClicked.emit(QUrl("file:///etc/passwd"))
     assert [w.id for w in window.selected_works()] == [ids[1]]
+
+
+def test_an_undo_the_library_refuses_is_said_not_lost(
+    qtbot, window, tmp_path: Path, monkeypatch
+) -> None:
+    from PySide6.QtWidgets import QMessageBox
+
+    ids = _import(qtbot, window, [save(gradient(seed=1), tmp_path / "a.png", "PNG")])
+    _select(window, ids[0])
+    window.inspector.title.setText("Crane")
+    window.inspector.title.editingFinished.emit()
+    # Another process deletes the work meanwhile.
+    from inkseal.library.trash import empty_trash, trash_works
+
+    trash_works(window.ctx.library, ids)
+    empty_trash(window.ctx.library)
+    seen: list[str] = []
+    monkeypatch.setattr(QMessageBox, "warning", staticmethod(lambda *a, **k: seen.append(a[2])))
+    window.undo_stack.undo()
+    assert seen and seen[0].startswith("Could not undo “Rename to “Crane”")
+    assert "no work with id" in seen[0]
