@@ -133,12 +133,15 @@ def _commit_attached(
         with lib.write.begin() as s:
             work = _live_work(s, work_id)
             held = s.execute(
-                select(Asset.id).where(Asset.work_id == work_id, Asset.sha256 == p.sha256)
-            ).scalar()
-            if held is not None:
-                return ImportOutcome(
-                    str(p.path), "duplicate", work_id, p.sha256, None, (), file_id=held, role=role
+                select(Asset.id, Asset.role).where(
+                    Asset.work_id == work_id, Asset.sha256 == p.sha256
                 )
+            ).first()
+            if held is not None:  # reported with the role the file has, not the one asked
+                return ImportOutcome(
+                    str(p.path), "duplicate", work_id, p.sha256, None, (), file_id=held[0],
+                    role=held[1],
+                )  # fmt: skip
             stored_rel, placed = place_in_store(lib, p)
             last = s.scalar(select(func.max(Asset.position)).where(Asset.work_id == work_id))
             position = (last if last is not None else -1) + 1
@@ -248,13 +251,15 @@ def restore_detached(lib: Library, detached: DetachedFile) -> int:
     """Put a detached file back as it was (undo); returns its new file id."""
     cols = dict(detached.columns)
     stored = cols.get("stored_path")
-    if stored and not (lib.root / stored).exists():
-        raise InvalidInput(
-            f"{cols.get('original_name')} was deleted from the library when the Trash was "
-            "emptied; attach it again from its original"
-        )
     with lib.write.begin() as s:
         work = _live_work(s, detached.work_id)
+        # Checked under the write lock: emptying the Trash (which removes detached copies)
+        # cannot run between this check and the row coming back.
+        if stored and not (lib.root / stored).exists():
+            raise InvalidInput(
+                f"{cols.get('original_name')} was deleted from the library when the Trash "
+                "was emptied; attach it again from its original"
+            )
         if s.execute(
             select(Asset.id).where(Asset.work_id == work.id, Asset.sha256 == cols["sha256"])
         ).first():

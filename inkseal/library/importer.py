@@ -25,7 +25,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from inkseal.library.detect.run import Detection
 from inkseal.library.dto import ImportOutcome, ImportProgress, ImportReport
@@ -42,7 +43,7 @@ from inkseal.library.probe import (
     probe_file,
     read_file,
 )
-from inkseal.models.entities import Asset, FileRole, Signal, Work
+from inkseal.models.entities import Asset, Event, FileRole, Signal, Work
 
 # Operating-system clutter that is never artwork.
 JUNK_FILES = {
@@ -447,6 +448,13 @@ def file_event(p: _Prepared, role: str, reference: bool) -> dict[str, Any]:
     }
 
 
+def next_work_id(s: Session) -> int:
+    """The id for a new work: never one a deleted work had. The history keeps the events of
+    works deleted for good under their ids, so an id used again would inherit them."""
+    top = s.execute(select(func.max(Work.id)).union_all(select(func.max(Event.work_id)))).scalars()
+    return max((n for n in top if n is not None), default=0) + 1
+
+
 def _commit(
     lib: Library, p: _Prepared, reference: bool, creator: str | None = None
 ) -> ImportOutcome:
@@ -475,6 +483,7 @@ def _commit(
             stored_rel, placed = place_in_store(lib, p)
             suggested = p.detection.suggested_class
             work = Work(
+                id=next_work_id(s),
                 title=_title_for(p.path),
                 title_from_filename=True,
                 suggested_class=suggested,
@@ -490,6 +499,7 @@ def _commit(
                 work.id,
                 {
                     "title": work.title,
+                    "creator": work.creator,
                     "suggested_class": suggested,
                     "signals": len(p.detection.findings),
                     "file": file_event(p, FileRole.PRIMARY.value, reference),

@@ -18,6 +18,7 @@ from sqlalchemy import select
 
 from inkseal.library.detect.verdict import combine
 from inkseal.library.events import append_event
+from inkseal.library.formats import sniff
 from inkseal.library.importer import CancelToken, signals_from_findings
 from inkseal.library.library import Library
 from inkseal.library.probe import ReadError, one_line, probe_file, read_file
@@ -90,6 +91,9 @@ def _rescan_one(lib: Library, asset_id: int, work_id: int, path: Path, sha: str)
         raw = read_file(path)
         if raw.sha256 != sha:
             raise ReadError("the file's content changed since it was imported; not rescanned")
+        if sniff(raw.data) is None:
+            # A layered document, timelapse or other evidence file: no image detectors apply.
+            return RescanOutcome(work_id, asset_id, "unchanged", None, None)
         probe = probe_file(raw, open_now=False)
     except ReadError as exc:
         return RescanOutcome(work_id, asset_id, "failed", None, exc.reason)

@@ -57,31 +57,20 @@ def empty_trash(lib: Library) -> int:
     """Delete every work in the Trash for good, with the stored files nothing else uses
     (also those of files detached from their works, kept until now for undo).
 
-    The records go in one transaction; files are removed only after it commits, so a
-    failure never leaves a record without its file.
+    The records go in one transaction; files are removed only after it commits (so a
+    failure never leaves a record without its file), and then under the write lock, checking
+    again that nothing refers to them: another process may have imported the same file since.
     """
     with lib.write.begin() as s:
         doomed = list(s.scalars(select(Work).where(Work.trashed_at.is_not(None))).all())
         ids = [w.id for w in doomed]
         assets = list(s.scalars(select(Asset).where(Asset.work_id.in_(ids))))
-        files = {(a.sha256, a.stored_path, a.thumb_path) for a in assets}
+        thumbs = {a.thumb_path for a in assets if a.thumb_path}
         for w in doomed:
             own = sorted({a.sha256 for a in assets if a.work_id == w.id})
             append_event(s, "work.deleted", w.id, {"title": w.title, "files": own})
             s.delete(w)
-        s.flush()
-        still_used = set(
-            s.scalars(
-                select(Asset.sha256).where(Asset.sha256.in_([sha for sha, _, _ in files]))
-            ).all()
-        )
-    for sha, stored, thumb in files:
-        if sha in still_used:
-            continue
-        for rel in (stored, thumb):
-            if rel:
-                _remove(lib.root / rel)
-    sweep_detached(lib)
+    sweep_detached(lib, thumbs=thumbs)
     return len(ids)
 
 
@@ -91,13 +80,14 @@ def _remove(path: Path) -> None:
         path.unlink()
 
 
-def sweep_detached(lib: Library) -> int:
+def sweep_detached(lib: Library, *, thumbs: set[str] | None = None) -> int:
     """Delete stored copies and thumbnails that no file of the catalogue refers to any more
     (files detached from their works are kept until the Trash is emptied, for undo).
 
     Runs under the write lock, so that no import can be half-way through placing a file.
     Thumbnails are written before their file is recorded, so recent ones are left alone (an
-    import in another process may be about to record them). Returns how many were removed.
+    import in another process may be about to record them), except `thumbs`, those of the
+    works just deleted. Returns how many files were removed.
     """
     removed = 0
     recent = time.time() - 3600
@@ -109,7 +99,13 @@ def sweep_detached(lib: Library) -> int:
                 if not path.is_file() or path.parent == lib.tmp_dir:
                     continue
                 rel = path.relative_to(lib.root).as_posix()
-                if rel in keep or (top == lib.thumbs_dir and path.stat().st_mtime > recent):
+                if rel in keep:
+                    continue
+                if (
+                    top == lib.thumbs_dir
+                    and rel not in (thumbs or ())
+                    and (path.stat().st_mtime > recent)
+                ):
                     continue
                 if rel not in keep:
                     _remove(path)

@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from sqlalchemy import select, update
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import Session, selectinload
 
 from inkseal.library.events import GENESIS_HASH, event_hash
 from inkseal.library.importer import CancelToken
@@ -209,25 +209,20 @@ def _record_file_state(lib: Library, results: list[FileCheck]) -> None:
                 )
 
 
-def _iter_events(lib: Library) -> Iterator[Event]:
-    last = 0
-    while True:
-        with lib.read() as s:
-            batch = list(
-                s.scalars(select(Event).where(Event.id > last).order_by(Event.id).limit(2000))
-            )
-        if not batch:
-            return
-        yield from batch
-        last = batch[-1].id
+def _events(s: Session) -> Iterator[Event]:
+    """The whole log, oldest first, streamed from one read snapshot."""
+    yield from s.scalars(select(Event).order_by(Event.id).execution_options(yield_per=2000))
 
 
-def check_chain(lib: Library) -> tuple[int, int | None, str | None]:
+def check_chain(lib: Library, session: Session | None = None) -> tuple[int, int | None, str | None]:
     """(events checked, first broken event id or None, why)."""
+    if session is None:
+        with lib.read() as s:
+            return check_chain(lib, s)
     expected = GENESIS_HASH
     previous_id: int | None = None
     n = 0
-    for ev in _iter_events(lib):
+    for ev in _events(session):
         n += 1
         if ev.prev_hash != expected:
             after = f"event #{previous_id}" if previous_id is not None else "the start"
@@ -257,13 +252,24 @@ def _uses(value: Any) -> list[tuple[Any, Any, Any]]:
     ]
 
 
-def check_records(lib: Library) -> list[str]:
-    """The catalogue's rows that differ from what the log says about them."""
-    declared: dict[int, list[dict[str, Any]]] = {}
-    titles: dict[int, Any] = {}
-    fields: dict[int, dict[str, Any]] = {}
-    files: dict[int, set[str]] = {}
-    for ev in _iter_events(lib):
+_FIELDS = ("creator", "creation_date", "medium", "description")
+
+
+@dataclass
+class _Expected:
+    """What the log says a work should look like now."""
+
+    declarations: list[dict[str, Any]] = field(default_factory=list)
+    title: Any = None
+    has_title: bool = False
+    fields: dict[str, Any] = field(default_factory=dict)
+    files: set[str] = field(default_factory=set)
+    deleted: bool = False
+
+
+def _replay(session: Session) -> dict[int, _Expected]:
+    works: dict[int, _Expected] = {}
+    for ev in _events(session):
         if ev.work_id is None:
             continue
         try:
@@ -273,37 +279,59 @@ def check_records(lib: Library) -> list[str]:
         if not isinstance(payload, dict):
             continue
         wid = ev.work_id
+        if ev.kind == "work.imported":
+            # A new work (an id used again after an old work was deleted starts afresh).
+            x = works[wid] = _Expected()
+            x.title, x.has_title = payload.get("title"), True
+            if "creator" in payload:  # logged since schema 0004
+                x.fields["creator"] = payload.get("creator")
+            for name in _FIELDS[1:]:
+                x.fields[name] = None
+            x.files.add(_sha_of(payload))
+            continue
+        x = works.setdefault(wid, _Expected())
         if ev.kind == "work.declared":
-            declared.setdefault(wid, []).append(payload)
-        elif ev.kind == "work.imported":
-            titles[wid] = payload.get("title")
-            files.setdefault(wid, set()).add(_sha_of(payload))
+            x.declarations.append(payload)
         elif ev.kind == "work.renamed":
-            titles[wid] = payload.get("to")
+            x.title, x.has_title = payload.get("to"), True
         elif ev.kind == "work.edited":
             changes = payload.get("changes")
             if isinstance(changes, dict):
                 for name, change in changes.items():
                     if isinstance(change, dict):
-                        fields.setdefault(wid, {})[name] = change.get("to")
+                        x.fields[name] = change.get("to")
         elif ev.kind == "file.attached":
-            files.setdefault(wid, set()).add(_sha_of(payload))
+            x.files.add(_sha_of(payload))
+        elif ev.kind == "file.detached":
+            x.files.discard(_sha_of(payload))
+        elif ev.kind == "work.deleted":
+            x.deleted = True
+    return works
+
+
+def check_records(lib: Library, session: Session | None = None) -> list[str]:
+    """The catalogue's rows that differ from what the log says about them."""
+    if session is None:
+        with lib.read() as s:
+            return check_records(lib, s)
+    expected = _replay(session)
     problems: list[str] = []
-    with lib.read() as s:
-        works = s.scalars(
-            select(Work)
-            .options(
-                selectinload(Work.declarations).selectinload(Declaration.ai_uses),
-                selectinload(Work.files),
-            )
-            .order_by(Work.id)
+    present: set[int] = set()
+    rows = session.scalars(
+        select(Work)
+        .options(
+            selectinload(Work.declarations).selectinload(Declaration.ai_uses),
+            selectinload(Work.files),
         )
-        for w in works:
-            problems += _compare_work(w, declared.get(w.id, []), titles, fields, files)
+        .order_by(Work.id)
+    )
+    for w in rows:
+        present.add(w.id)
+        problems += _compare_work(w, expected.get(w.id) or _Expected())
+    for wid, x in sorted(expected.items()):
+        if wid not in present and not x.deleted:
+            problems.append(f"work #{wid} is in the history but gone from the catalogue")
     return problems
-
-
-_FIELDS = ("creator", "creation_date", "medium", "description")
 
 
 def _sha_of(payload: dict[str, Any]) -> str:
@@ -311,16 +339,11 @@ def _sha_of(payload: dict[str, Any]) -> str:
     return str(f.get("sha256")) if isinstance(f, dict) else ""
 
 
-def _compare_work(
-    w: Work,
-    events: list[dict[str, Any]],
-    titles: dict[int, Any],
-    fields: dict[int, dict[str, Any]],
-    files: dict[int, set[str]],
-) -> list[str]:
+def _compare_work(w: Work, x: _Expected) -> list[str]:
     out: list[str] = []
     label = f"work #{w.id}"
     decls = list(w.declarations)
+    events = x.declarations
     if len(decls) != len(events):
         out.append(
             f"{label}: {len(decls)} declaration(s) in the catalogue, {len(events)} in the history"
@@ -336,21 +359,49 @@ def _compare_work(
             out.append(f"{label}: declaration {i}'s AI uses differ from the history")
         elif (d.note or None) != (ev.get("note") or None):
             out.append(f"{label}: declaration {i}'s note differs from the history")
+        elif "declared_by" in ev and (d.declared_by or None) != (ev.get("declared_by") or None):
+            out.append(f"{label}: declaration {i}'s author differs from the history")
     current = decls[-1].provenance_class if decls else "undeclared"
     if w.provenance_class != current:
         out.append(
             f"{label}: its class is {w.provenance_class}, but its latest declaration says {current}"
         )
-    if w.id in titles and titles[w.id] != w.title:
+    if x.has_title and x.title != w.title:
         out.append(f"{label}: its title differs from the history")
-    for name, value in fields.get(w.id, {}).items():
+    for name, value in x.fields.items():
         if name in _FIELDS and getattr(w, name) != value:
             out.append(f"{label}: its {name.replace('_', ' ')} differs from the history")
-    known = files.get(w.id, set())
+    shas = {a.sha256 for a in w.files}
     for a in w.files:
-        if a.sha256 not in known:
+        if a.sha256 not in x.files:
             out.append(f"{label}: file {a.original_name} is not in the history")
+    missing = len(x.files - shas)
+    if missing:
+        out.append(f"{label}: {missing} file(s) the history records are gone from the catalogue")
     return out
+
+
+def check_files_of(lib: Library, work_ids: list[int]) -> list[FileCheck]:
+    """Re-hash the files of these works only (a report's integrity state at export)."""
+    with lib.read() as s:
+        rows = [
+            tuple(r)
+            for r in s.execute(
+                select(
+                    Asset.id,
+                    Asset.work_id,
+                    Asset.original_name,
+                    Asset.stored_path,
+                    Asset.referenced_path,
+                    Asset.sha256,
+                )
+                .where(Asset.work_id.in_(work_ids))
+                .order_by(Asset.id)
+            )
+        ]
+    results = [_check_file(lib, r) for r in rows]  # type: ignore[arg-type]
+    _record_file_state(lib, results)
+    return results
 
 
 def verify_library(
@@ -362,8 +413,9 @@ def verify_library(
     """Run every check; see the module docstring. `progress(done, total)` is per file."""
     cancel = cancel or CancelToken()
     checked, problems, cancelled = _check_files(lib, progress, cancel)
-    events, broken, why = check_chain(lib)
-    records = check_records(lib)
+    with lib.read() as s:  # one snapshot: edits made meanwhile are not half seen
+        events, broken, why = check_chain(lib, s)
+        records = check_records(lib, s)
     return VerifyReport(
         files_checked=checked,
         file_problems=tuple(problems),

@@ -305,8 +305,9 @@ def _get(s: Session, work_id: int) -> Work:
     return work
 
 
-def get_work(lib: Library, work_id: int) -> WorkDetail:
-    """One work with its files, metadata, declarations, signals and history."""
+def get_work(lib: Library, work_id: int, *, similar: bool = False) -> WorkDetail:
+    """One work with its files, metadata, declarations, signals, links and history; with
+    `similar`, also the works whose pictures look like it (compares with every picture)."""
     with lib.read() as s:
         w = s.execute(
             select(Work)
@@ -326,6 +327,11 @@ def get_work(lib: Library, work_id: int) -> WorkDetail:
         history = tuple(
             EventInfo(e.id, e.kind, e.at, _load_json(e.payload_json), e.hash) for e in events
         )
+        # Libraries made before work ids were kept unique may have given a deleted work's id
+        # to a new one: its history starts after the old one's deletion.
+        deleted = [i for i, ev in enumerate(history) if ev.kind == "work.deleted"]
+        if deleted:
+            history = history[deleted[-1] + 1 :]
         declarations = tuple(_declaration_info(d) for d in w.declarations)
         files = tuple(
             FileDetail(
@@ -360,8 +366,8 @@ def get_work(lib: Library, work_id: int) -> WorkDetail:
     from inkseal.library.links import links_of
     from inkseal.library.similar import similar_works
 
-    near = similar_works(lib, work_id)
-    titles = _titles(lib, [wid for wid, _ in near])
+    near = similar_works(lib, work_id) if similar else ()
+    titles = titles_of(lib, [wid for wid, _ in near])
     return replace(
         detail,
         links=tuple(links_of(lib, work_id)),
@@ -369,7 +375,7 @@ def get_work(lib: Library, work_id: int) -> WorkDetail:
     )
 
 
-def _titles(lib: Library, ids: list[int]) -> dict[int, str]:
+def titles_of(lib: Library, ids: list[int]) -> dict[int, str]:
     if not ids:
         return {}
     with lib.read() as s:

@@ -223,10 +223,15 @@ class AttachCommand(_Command):
         self.snapshots: list[evidence.DetachedFile] = []
 
     def revert(self) -> None:
-        self.snapshots = [
-            evidence.detach_file(self.lib, evidence.file_id_of(self.lib, self.work_id, sha))
-            for sha in self.shas
-        ]
+        # One at a time, keeping each snapshot as soon as its detach is done: if a later one
+        # fails, redo can still put back the ones already detached.
+        self.snapshots = []
+        for sha in self.shas:
+            try:
+                fid = evidence.file_id_of(self.lib, self.work_id, sha)
+            except InksealError:
+                continue  # detached meanwhile by another action: nothing to undo for it
+            self.snapshots.append(evidence.detach_file(self.lib, fid))
 
     def apply(self) -> None:
         for snapshot in self.snapshots:

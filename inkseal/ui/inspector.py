@@ -255,6 +255,7 @@ class Inspector(QWidget):
         self.similar.anchorClicked.connect(self._on_anchor)
         rel.addWidget(self.similar, 1)
         self.tabs.addTab(self.related, "Related")
+        self.tabs.currentChanged.connect(lambda _i: self._fill_similar())
 
         self.history = QTextBrowser()
         self.history.setObjectName("inspector-history")
@@ -304,7 +305,7 @@ class Inspector(QWidget):
             self.tabs.setTabEnabled(tab, self.work is not None)
         self.files_panel.show_work(self.work)
         self.history.setHtml(history_html(self.work) if self.work else "")
-        self.similar.setHtml(similar_html(self.work) if self.work else "")
+        self._fill_similar()
         self._fill_links()
         # AI uses are edited one work at a time; class, tags and collections for many.
         for widget in (self.ai_tool, self.ai_stage, self.ai_note, self.ai_add):
@@ -351,6 +352,25 @@ class Inspector(QWidget):
             self.ai_uses.addItem(f"{u.tool} — {u.stage}" + (f": {u.note}" if u.note else ""))
         self.ai_remove.setEnabled(self.ai_uses.count() > 0)
         self.details.setHtml(details_html(w))
+
+    def _fill_similar(self) -> None:
+        """Look-alikes compare with every picture in the library: only when they are shown."""
+        if self.work is None:
+            self.similar.clear()
+            return
+        if self.tabs.currentWidget() is not self.related:
+            self.similar.setHtml("")
+            return
+        from inkseal.library.similar import similar_works
+
+        try:
+            near = similar_works(self.lib, self.work.id)
+            titles = works.titles_of(self.lib, [wid for wid, _ in near])
+        except InksealError as exc:
+            self.similar.setPlainText(str(exc))
+            return
+        found = tuple((wid, titles[wid], d) for wid, d in near if wid in titles)
+        self.similar.setHtml(similar_html(found))
 
     def _fill_links(self) -> None:
         self.links.clear()
@@ -574,7 +594,8 @@ def details_html(w: WorkDetail) -> str:
         i = f.info
         parts.append(
             f"<p><b>{e(i.role.capitalize())}</b> {e(i.original_name)}<br>"
-            f"{e(i.media_type)}, {i.width}×{i.height}"
+            f"{e(i.media_type)}"
+            + (f", {i.width}×{i.height}" if i.width and i.height else "")
             + (f", {i.frames} frames" if i.frames > 1 else "")
             + f", {i.size / 1024:.0f} KiB<br>"
             f"<small>SHA-256 {e(i.sha256)}</small>" + _verified_line(i) + "</p>"
@@ -599,14 +620,14 @@ def details_html(w: WorkDetail) -> str:
     return "".join(parts)
 
 
-def similar_html(w: WorkDetail) -> str:
+def similar_html(similar: tuple[tuple[int, str, int], ...]) -> str:
     """Works whose pictures look like this one: copies, resized or re-encoded versions."""
     e = html.escape
-    if not w.similar:
+    if not similar:
         return "<p style='color:#777'>No other work looks like this one.</p>"
     rows = [
         f"<a href='work:{wid}'>#{wid} {e(title)}</a> <small>distance {d} of 64</small>"
-        for wid, title, d in w.similar[:20]
+        for wid, title, d in similar[:20]
     ]
     return (
         "<p>" + "<br>".join(rows) + "</p><p><small>These look alike but are not the same "

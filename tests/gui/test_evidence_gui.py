@@ -192,6 +192,8 @@ def test_similar_works_are_listed_and_clickable(qtbot, window, tmp_path: Path) -
     assert f"copy.jpg (work #{ids[1]}) looks like #{ids[0]}" in box.detailedText()
     box.close()
     _select(window, ids[0])
+    assert window.inspector.similar.toPlainText() == ""  # computed only when shown
+    window.inspector.tabs.setCurrentWidget(window.inspector.related)
     text = window.inspector.similar.toPlainText()
     assert f"#{ids[1]} copy" in text
     window.inspector.similar.anchorClicked.emit(QUrl(f"work:{ids[1]}"))

@@ -236,3 +236,13 @@ def test_suggest_role() -> None:
     assert evidence.suggest_role("x.mp4") == "timelapse"
     assert evidence.suggest_role("x.jpeg") == "wip"
     assert evidence.suggest_role("x.pdf") == "reference"
+
+
+def test_rescan_leaves_process_files_alone(lib, tmp_path: Path, work_id) -> None:
+    from inkseal.library.rescan import rescan
+
+    evidence.attach_files(
+        lib, work_id, [make_kra(tmp_path / "a.kra"), make_mp4(tmp_path / "t.mp4")]
+    )
+    outcomes = rescan(lib, [work_id])
+    assert [o.status for o in outcomes] == ["unchanged"] * 3

@@ -79,6 +79,6 @@ def test_resized_and_reencoded_copies_are_similar_not_duplicates(lib, tmp_path: 
         assert o.similar and o.similar[0][0] == wid, o
         assert o.to_json()["similar_to"][0]["work_id"] == wid
     # The inspector's list: the original sees both copies, not the unrelated work.
-    near = [w for w, _, _ in get_work(lib, wid).similar]
+    near = [w for w, _, _ in get_work(lib, wid, similar=True).similar]
     assert set(near) == {o.work_id for o in outcomes}
     assert first[1].work_id not in near

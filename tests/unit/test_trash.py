@@ -126,3 +126,28 @@ def test_importing_a_trashed_file_again_restores_its_work(lib, tmp_path: Path) -
     assert (again.status, again.work_id) == ("duplicate", o.work_id)
     assert "restored" in again.warnings[0]
     assert not get_work(lib, o.work_id).trashed
+
+
+def test_emptying_races_with_an_import_of_the_same_file(lib, tmp_path: Path, monkeypatch) -> None:
+    """Another process imports the file a trashed work held, between the Trash's records
+    going and its files being removed: the new work keeps its stored copy."""
+    from inkseal.library import trash
+    from inkseal.library.verify import verify_library
+
+    path = save(gradient(seed=4), tmp_path / "a.png", "PNG")
+    (first,) = import_paths(lib, [path]).outcomes
+    trash_works(lib, [first.work_id])
+    real_sweep = trash.sweep_detached
+    again: list[object] = []
+
+    def racing_sweep(library, **kw):  # type: ignore[no-untyped-def]
+        again.extend(import_paths(library, [path]).outcomes)
+        return real_sweep(library, **kw)
+
+    monkeypatch.setattr(trash, "sweep_detached", racing_sweep)
+    assert empty_trash(lib) == 1
+    (o,) = again
+    assert o.status == "added"  # type: ignore[attr-defined]
+    stored = Path(get_work(lib, o.work_id).files[0].info.path)  # type: ignore[attr-defined]
+    assert stored.exists()
+    assert verify_library(lib).ok

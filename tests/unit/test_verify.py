@@ -120,3 +120,37 @@ def test_progress_and_cancel(lib, tmp_path: Path) -> None:
     cancel.cancel()
     report = verify_library(lib, cancel=cancel)
     assert report.cancelled and not report.ok and report.files_checked == 0
+
+
+def test_hand_edits_without_events_and_vanished_rows_are_caught(lib, tmp_path: Path) -> None:
+    from inkseal.library.importer import import_paths as imp
+
+    made = save(gradient(seed=77), tmp_path / "by.png", "PNG")
+    (o,) = imp(lib, [made], creator="Ada").outcomes
+    ids, _ = _library(lib, tmp_path)
+    assert verify_library(lib).ok
+    with _raw(lib) as db:
+        db.execute("UPDATE works SET creator='Someone else' WHERE id=?", (o.work_id,))
+        db.execute("UPDATE works SET medium='oil' WHERE id=?", (ids[1],))  # never edited
+        db.execute("UPDATE declarations SET declared_by='Mallory' WHERE work_id=?", (ids[1],))
+        db.execute("DELETE FROM assets WHERE work_id=? AND role='sketch'", (ids[0],))
+        db.execute("DELETE FROM works WHERE id=?", (ids[2],))
+    problems = verify_library(lib).record_problems
+    text = "\n".join(problems)
+    assert f"work #{o.work_id}: its creator differs" in text
+    assert f"work #{ids[1]}: its medium differs" in text
+    assert f"work #{ids[1]}: declaration 1's author differs" in text
+    assert f"work #{ids[0]}: 1 file(s) the history records are gone" in text
+    assert f"work #{ids[2]} is in the history but gone from the catalogue" in text
+
+
+def test_work_ids_are_never_reused_and_old_histories_stay_apart(lib, tmp_path: Path) -> None:
+    from inkseal.library.trash import empty_trash, trash_works
+
+    ids, _ = _library(lib, tmp_path)
+    trash_works(lib, [ids[2]])
+    empty_trash(lib)
+    (o,) = import_paths(lib, [save(gradient(seed=5), tmp_path / "new.png", "PNG")]).outcomes
+    assert o.work_id is not None and o.work_id > ids[2]
+    assert [e.kind for e in get_work(lib, o.work_id).history] == ["work.imported"]
+    assert verify_library(lib).ok, verify_library(lib).summary()
