@@ -217,6 +217,58 @@ def build_parser() -> argparse.ArgumentParser:
         parents=[common],
         help="re-hash every file and check the history chain and the records",
     )
+
+    p = sub.add_parser(
+        "report",
+        parents=[common],
+        help="export a PDF provenance report: a certificate for one work, or a portfolio",
+    )
+    p.add_argument("ids", nargs="+", type=_work_id, metavar="ID")
+    p.add_argument("-o", "--output", required=True, metavar="FILE.pdf")
+    p.add_argument("--portfolio", action="store_true", help="one report for many works")
+    p.add_argument("--compact", action="store_true", help="portfolio: a short section per work")
+    p.add_argument("--paper", choices=("A4", "Letter"), default="A4")
+    p.add_argument("--no-sign", action="store_true", help="do not sign the report")
+    p.add_argument("--no-prompts", action="store_true", help="leave generator prompts out")
+    p.add_argument(
+        "--no-thumbnails", action="store_true", help="leave the process files' pictures out"
+    )
+    p.add_argument("--force", action="store_true", help="overwrite FILE.pdf when it exists")
+
+    p = sub.add_parser(
+        "verify-report",
+        parents=[common],
+        help="check a report's signature, that it was not changed, and its files' SHA-256",
+    )
+    p.add_argument("pdf", metavar="FILE.pdf")
+    p.add_argument(
+        "files",
+        nargs="*",
+        metavar="PATH",
+        help="copies of the works' files (or folders of them) to check against the report",
+    )
+    p.add_argument(
+        "--trust",
+        action="append",
+        default=[],
+        metavar="CERT.pem",
+        help="a certificate you trust (e.g. the artist's exported one); may repeat",
+    )
+
+    p = sub.add_parser("identity", parents=[common], help="the artist's signing identity")
+    isub = p.add_subparsers(dest="identity_command", metavar="ACTION", parser_class=_Parser)
+    q = isub.add_parser("create", parents=[common], help="create a signing identity")
+    q.add_argument("name")
+    q.add_argument("--email")
+    q.add_argument("--replace", action="store_true", help="replace the identity the library has")
+    isub.add_parser("show", parents=[common], help="show the identity")
+    q = isub.add_parser(
+        "export", parents=[common], help="write the public certificate for others to trust"
+    )
+    q.add_argument("-o", "--output", required=True, metavar="CERT.pem")
+    q = isub.add_parser("import", parents=[common], help="use a PKCS#12 file from a real CA")
+    q.add_argument("p12", metavar="FILE.p12")
+    q.add_argument("--replace", action="store_true")
     return parser
 
 
@@ -393,6 +445,141 @@ def _cmd_verify(lib: Any, args: argparse.Namespace, out: TextIO, err: TextIO) ->
     return EXIT_OK if report.ok else EXIT_FAILED
 
 
+PASSPHRASE_ENV = "INKSEAL_PASSPHRASE"
+
+
+def _passphrase(err: TextIO, prompt: str, *, confirm: bool = False) -> str | None:
+    """The identity's passphrase: $INKSEAL_PASSPHRASE, else asked on a terminal, else none."""
+    import os
+
+    if PASSPHRASE_ENV in os.environ:
+        return os.environ[PASSPHRASE_ENV] or None
+    if not sys.stdin.isatty():
+        return None
+    import getpass
+
+    first = getpass.getpass(prompt)
+    if confirm and first and getpass.getpass("again: ") != first:
+        raise UsageError("the passphrases differ")
+    return first or None
+
+
+def _cmd_report(lib: Any, args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from pathlib import Path
+
+    from inkseal.library.errors import InvalidInput
+    from inkseal.reports.manifest import ReportOptions
+    from inkseal.reports.report import make_report
+
+    target = Path(args.output)
+    if target.exists() and not args.force:
+        raise InvalidInput(f"{target} exists; choose another name or pass --force")
+    kind = "portfolio" if args.portfolio or len(args.ids) > 1 else "certificate"
+    options = ReportOptions(
+        kind=kind,
+        paper=args.paper,
+        compact=args.compact,
+        include_thumbnails=not args.no_thumbnails,
+        include_prompts=not args.no_prompts,
+    )
+    passphrase = None
+    if not args.no_sign:
+        from inkseal.library.identity import load_identity
+
+        info = load_identity(lib.root)
+        if info is not None and info.encrypted:
+            passphrase = _passphrase(err, "passphrase of your signing key: ")
+    result = make_report(
+        lib, args.ids, target, options=options, sign=not args.no_sign, passphrase=passphrase
+    )
+    if args.json:
+        _print_json(result.to_json(), out)
+    else:
+        out.write(
+            f"{kind} of {len(result.work_ids)} work(s) written to {_safe(str(result.path))}"
+            + (" (signed)" if result.signed else " (not signed)")
+            + "\n"
+        )
+        if not result.integrity_ok:
+            out.write("warning: some files failed their check; the report says which\n")
+    return EXIT_OK
+
+
+def _cmd_verify_report(args: argparse.Namespace, out: TextIO) -> int:
+    from pathlib import Path
+
+    from inkseal.reports.verify_report import verify_report
+
+    trusted = []
+    for name in args.trust:
+        try:
+            trusted.append(Path(name).read_bytes())
+        except OSError as exc:
+            raise UsageError(f"cannot read the certificate {name}: {exc.strerror}") from exc
+    library = None
+    if getattr(args, "library", None):
+        from inkseal.library.library import open_library
+
+        library = open_library(args.library)
+    try:
+        check = verify_report(args.pdf, library=library, files=args.files, trusted=trusted)
+    finally:
+        if library is not None:
+            library.close()
+    if args.json:
+        _print_json(check.to_json(), out)
+    else:
+        out.write(_safe_lines(check.summary()) + "\n")
+    return EXIT_OK if check.ok else EXIT_FAILED
+
+
+def _cmd_identity(lib: Any, args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from pathlib import Path
+
+    from inkseal.library import identity
+
+    action = args.identity_command
+    info: identity.IdentityInfo | None
+    if action is None:
+        raise UsageError("identity: choose create, show, export or import (see --help)")
+    if action == "create":
+        passphrase = _passphrase(
+            err, "passphrase for your signing key (empty: none): ", confirm=True
+        )
+        info = identity.create_identity(
+            lib.root, args.name, args.email, passphrase, replace=args.replace
+        )
+    elif action == "import":
+        password = _passphrase(err, "password of the PKCS#12 file: ")
+        try:
+            data = Path(args.p12).read_bytes()
+        except OSError as exc:
+            raise UsageError(f"cannot read {args.p12}: {exc.strerror}") from exc
+        info = identity.import_pkcs12(lib.root, data, password, replace=args.replace)
+    elif action == "export":
+        Path(args.output).write_bytes(identity.export_certificate(lib.root))
+        info = identity.load_identity(lib.root)
+    else:
+        info = identity.load_identity(lib.root)
+    if info is None:
+        err.write("inkseal: this library has no signing identity yet (identity create NAME)\n")
+        return EXIT_FAILED
+    if args.json:
+        _print_json(info.to_json(), out)
+    else:
+        out.write(
+            f"{_safe(info.subject)}\n  issued by {_safe(info.issuer)}\n"
+            f"  valid {info.not_before:%Y-%m-%d} to {info.not_after:%Y-%m-%d}\n"
+            f"  SHA-256 fingerprint {info.fingerprint_sha256}\n"
+            + (
+                "  self-made: it proves the same key signed every report, not who you are\n"
+                if info.self_made
+                else ""
+            )
+        )
+    return EXIT_OK
+
+
 def _safe_lines(text: str) -> str:
     return "\n".join(_safe(line) for line in text.split("\n"))
 
@@ -507,7 +694,7 @@ def _safe(text: str) -> str:
 def _cmd_show(lib: Any, args: argparse.Namespace, out: TextIO) -> int:
     from inkseal.library.works import get_work
 
-    w = get_work(lib, args.id)
+    w = get_work(lib, args.id, similar=True)
     if args.json:
         _print_json(w.to_json(), out)
         return EXIT_OK
@@ -614,6 +801,19 @@ def run(argv: Sequence[str], out: TextIO | None = None, err: TextIO | None = Non
     from inkseal.library.errors import InksealError, InvalidInput
     from inkseal.library.library import open_library
 
+    if args.command == "verify-report":
+        # Needs no library: the report carries what is checked. One given is only read.
+        try:
+            return _cmd_verify_report(args, out)
+        except UsageError as exc:
+            err.write(f"inkseal: {exc}\n")
+            return EXIT_USAGE
+        except InksealError as exc:
+            err.write(f"inkseal: {exc}\n")
+            return EXIT_FAILED
+        except Exception as exc:
+            err.write(f"inkseal: unexpected error: {type(exc).__name__}: {exc}\n")
+            return EXIT_FAILED
     if args.command == "scan":
         # Read-only: needs no library, and never creates one.
         try:
@@ -643,7 +843,14 @@ def run(argv: Sequence[str], out: TextIO | None = None, err: TextIO | None = Non
                 return _cmd_history(lib, args, out)
             if args.command == "verify":
                 return _cmd_verify(lib, args, out, err)
+            if args.command == "report":
+                return _cmd_report(lib, args, out, err)
+            if args.command == "identity":
+                return _cmd_identity(lib, args, out, err)
             return _cmd_edit(lib, args, out)
+    except UsageError as exc:
+        err.write(f"inkseal: {exc}\n")
+        return EXIT_USAGE
     except InvalidInput as exc:
         err.write(f"inkseal: {exc}\n")
         return EXIT_USAGE

@@ -92,6 +92,7 @@ class MainWindow(QMainWindow):
     import_finished = Signal(object)  # ImportReport, for tests and the summary
     attach_finished = Signal(object)  # ImportReport of an attach
     verify_finished = Signal(object)  # VerifyReport
+    report_finished = Signal(object)  # ReportResult
 
     def __init__(self, ctx: AppContext) -> None:
         super().__init__()
@@ -228,6 +229,14 @@ class MainWindow(QMainWindow):
         self.import_folder_action.setShortcut(QKeySequence("Ctrl+Shift+O"))
         self.import_folder_action.triggered.connect(self._ask_import_folder)
         file_menu.addAction(self.import_folder_action)
+        file_menu.addSeparator()
+        self.export_report_action = QAction("&Export Report…", self)
+        self.export_report_action.setShortcut(QKeySequence("Ctrl+E"))
+        self.export_report_action.setToolTip(
+            "A signed PDF provenance report of the selected works (Ctrl+E)"
+        )
+        self.export_report_action.triggered.connect(self.ask_export_report)
+        file_menu.addAction(self.export_report_action)
         file_menu.addSeparator()
         open_library = QAction("&Open Library…", self)
         open_library.setToolTip("Open another library folder, or create one in an empty folder")
@@ -679,7 +688,7 @@ class MainWindow(QMainWindow):
                 cancel=cancel,
             ),
             on_done=done,
-            on_error=self._on_import_error,
+            on_error=lambda m: self._on_import_error(m, "Attaching"),
             on_progress=self._on_import_progress,
         )  # fmt: skip
         return True
@@ -693,6 +702,84 @@ class MainWindow(QMainWindow):
         self.cancel_button.show()
         self.cancel_button.setEnabled(True)
         return cancel
+
+    # Reports ---------------------------------------------------------------------------
+    def ask_export_report(self) -> None:
+        from inkseal.ui.report_dialog import ReportDialog
+
+        selected = self.selected_works()
+        if not selected:
+            self.statusBar().showMessage("Select the works to report on first.", 4000)
+            return
+        dialog = ReportDialog(
+            self.ctx.library, [w.title for w in selected], Preferences.load().creator, self
+        )
+        if dialog.exec() == ReportDialog.DialogCode.Accepted and dialog.choice is not None:
+            self.start_report([w.id for w in selected], dialog.choice)
+
+    def start_report(self, work_ids: list[int], choice: Any) -> bool:
+        """Write a report in the background; when done, offer to open it."""
+        from inkseal.reports.manifest import ReportOptions
+        from inkseal.reports.report import ReportResult, make_report
+
+        if self._importing:
+            self.statusBar().showMessage("Wait for the running import to finish.", 4000)
+            return False
+        lib = self.ctx.library
+        self._begin_long_task()
+        options = ReportOptions(
+            kind=choice.kind,
+            paper=choice.paper,
+            compact=choice.compact,
+            include_thumbnails=choice.thumbnails,
+            include_prompts=choice.prompts,
+        )
+
+        def progress(p: tuple[int, int, str]) -> None:
+            self._show_progress(p[0], p[1], "Report: %v of %m")
+
+        def done(result: ReportResult) -> None:
+            self._finish_import()
+            box = QMessageBox(
+                QMessageBox.Icon.Information,
+                "Report exported",
+                f"The report is saved as {result.path}"
+                + (" and signed." if result.signed else " (not signed)."),
+                parent=self,
+            )
+            if not result.integrity_ok:
+                box.setInformativeText("Some files failed their check; the report says which.")
+            box.addButton(QMessageBox.StandardButton.Ok)
+            open_button = box.addButton("Open", QMessageBox.ButtonRole.ActionRole)
+            open_button.clicked.connect(lambda: self._open_file(result.path))
+            folder = box.addButton("Show in Folder", QMessageBox.ButtonRole.ActionRole)
+            folder.clicked.connect(lambda: self._open_file(result.path.parent))
+            box.setModal(False)
+            box.show()
+            self.last_report_box = box
+            self.statusBar().showMessage(f"Report saved: {result.path}", 15000)
+            self.inspector.reload()
+            self.report_finished.emit(result)
+
+        run_task(
+            self.ctx.tasks,
+            lambda report_progress: make_report(
+                lib, work_ids, choice.path, options=options, sign=choice.sign,
+                passphrase=choice.passphrase,
+                progress=lambda d, t, w: report_progress((d, t, w)),
+            ),
+            on_done=done,
+            on_error=lambda m: self._on_import_error(m, "The report"),
+            on_progress=progress,
+        )  # fmt: skip
+        return True
+
+    @staticmethod
+    def _open_file(path: Path) -> None:
+        from PySide6.QtCore import QUrl
+        from PySide6.QtGui import QDesktopServices
+
+        QDesktopServices.openUrl(QUrl.fromLocalFile(str(path)))
 
     # Verification ----------------------------------------------------------------------
     def start_verify(self) -> bool:
@@ -732,14 +819,14 @@ class MainWindow(QMainWindow):
                 lib, progress=lambda d, t: report_progress((d, t)), cancel=cancel
             ),
             on_done=done,
-            on_error=self._on_import_error,
+            on_error=lambda m: self._on_import_error(m, "Verification"),
             on_progress=progress,
         )
         return True
 
-    def _on_import_error(self, message: str) -> None:
+    def _on_import_error(self, message: str, what: str = "Import") -> None:
         self._finish_import()
-        QMessageBox.critical(self, "Import failed", message)
+        QMessageBox.critical(self, f"{what} failed", message)
 
     # Drag and drop ----------------------------------------------------------------------
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802

@@ -123,6 +123,13 @@ class PreferencesDialog(QDialog):
         where.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         where.setToolTip("File › Open Library… opens or creates another library")
         form.addRow("Library", where)
+        from pathlib import Path
+
+        from inkseal.ui.report_dialog import IdentityRow
+
+        self.identity = IdentityRow(Path(library_path), prefs.creator, self)
+        self.identity.setToolTip("The certificate and key that sign your reports")
+        form.addRow("Signing", self.identity)
         buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
         )

@@ -136,6 +136,8 @@ def render(out_dir: Path) -> list[Path]:
 
         # The process evidence of one work: its files as a timeline, and its history.
         shots += _evidence_shots(app, window, by_title, tmp_path, out_dir)
+        # Its certificate, as the PDF's pages look.
+        shots += _report_shots(lib, by_title, tmp_path, out_dir)
         window.close()
         ctx.shutdown()
 
@@ -223,6 +225,52 @@ def _evidence_shots(
         shots.append(out_dir / name)
         window.grab().save(str(shots[-1]))
     window.inspector.tabs.setCurrentIndex(0)
+    return shots
+
+
+def _report_shots(lib: Any, by_title: dict[str, int], tmp_path: Path, out_dir: Path) -> list[Path]:
+    """The first pages of a signed certificate, rendered with pdftoppm when it is there."""
+    import shutil
+    import subprocess
+
+    from inkseal.library import works
+    from inkseal.reports.report import make_report
+
+    wid = by_title.get("Red seal study")
+    pdftoppm = shutil.which("pdftoppm")
+    if wid is None or pdftoppm is None:
+        print("pdftoppm not found: no pictures of the report (apt-get install poppler-utils)")
+        return []
+    works.edit_fields(
+        lib,
+        wid,
+        {
+            "creator": "林 小雨 Lin Xiaoyu",
+            "medium": "ink and seal paste on xuan paper, background in Krita",
+            "creation_date": "2026-11",
+        },
+    )
+    sign = False
+    try:
+        from inkseal.library.identity import create_identity
+
+        create_identity(lib.root, "Lin Xiaoyu", "lin@example.org")
+        sign = True
+    except ImportError:
+        pass
+    pdf = tmp_path / "certificate.pdf"
+    make_report(lib, [wid], pdf, sign=sign)
+    prefix = tmp_path / "page"
+    subprocess.run(
+        [pdftoppm, "-r", "80", "-png", "-f", "1", "-l", "2", str(pdf), str(prefix)],
+        check=True,
+        timeout=120,
+    )
+    shots = []
+    for n, page in enumerate(sorted(tmp_path.glob("page-*.png")), start=1):
+        target = out_dir / f"report-certificate-{n}.png"
+        shutil.copyfile(page, target)
+        shots.append(target)
     return shots
 
 
