@@ -309,7 +309,7 @@ def certificate_html(
         )
         parts.append("</p>")
 
-    if len(w.get("declarations") or []) > 1:
+    if w.get("declarations"):
         parts.append("<h2>Declarations over time</h2><p class='small'>")
         parts.append(
             "<br>".join(

@@ -70,6 +70,8 @@ def test_certificate_has_every_field_and_the_manifest(lib, sample, tmp_path: Pat
         result.report_id,
         "Inkseal 0.1.0",
         "This PDF is not signed",
+        "Declarations over time",
+        "Integrity when this report was made",
     ):
         assert expected in text, expected
     detail = works.get_work(lib, sample["cjk"])
