@@ -36,6 +36,7 @@ screenshots: $(STAMP)
 bench: $(STAMP)
 	$(PY) benchmarks/import_speed.py
 	$(PY) benchmarks/scan_speed.py
+	QT_QPA_PLATFORM=offscreen $(PY) benchmarks/report_speed.py
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache
