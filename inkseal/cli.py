@@ -255,6 +255,31 @@ def build_parser() -> argparse.ArgumentParser:
         help="a certificate you trust (e.g. the artist's exported one); may repeat",
     )
 
+    p = sub.add_parser(
+        "export",
+        parents=[common],
+        help="write copies of works' files, optionally with Content Credentials and XMP",
+    )
+    p.add_argument("ids", nargs="+", type=_work_id, metavar="ID")
+    p.add_argument("--to", required=True, metavar="DIR")
+    p.add_argument("--c2pa", action="store_true", help="sign each copy with Content Credentials")
+    p.add_argument("--xmp", action="store_true", help="write an XMP sidecar beside each copy")
+    p.add_argument("--format", choices=("original", "jpeg", "png"), default="original")
+    p.add_argument("--force", action="store_true", help="replace files that exist")
+    p.add_argument(
+        "--training",
+        choices=("allowed", "not-allowed"),
+        help="AI training and mining preference for works that state none",
+    )
+
+    p = sub.add_parser(
+        "training",
+        parents=[common],
+        help="a work's AI training and data mining preference (written into signed copies)",
+    )
+    p.add_argument("id", type=_work_id)
+    p.add_argument("preference", choices=("allowed", "not-allowed", "unset"))
+
     p = sub.add_parser("identity", parents=[common], help="the artist's signing identity")
     isub = p.add_subparsers(dest="identity_command", metavar="ACTION", parser_class=_Parser)
     q = isub.add_parser("create", parents=[common], help="create a signing identity")
@@ -580,6 +605,61 @@ def _cmd_identity(lib: Any, args: argparse.Namespace, out: TextIO, err: TextIO) 
     return EXIT_OK
 
 
+_TRAINING = {"allowed": False, "not-allowed": True, "unset": None, None: None}
+
+
+def _cmd_export(lib: Any, args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from inkseal.library.export import export_copies
+
+    passphrase = None
+    if args.c2pa:
+        from inkseal.library.identity import load_identity
+
+        info = load_identity(lib.root)
+        if info is None:
+            raise UsageError(
+                "--c2pa needs a signing identity: create one with `identity create NAME`"
+            )
+        if info.encrypted:
+            passphrase = _passphrase(err, "passphrase of your signing key: ")
+    outcomes = export_copies(
+        lib,
+        args.ids,
+        args.to,
+        c2pa=args.c2pa,
+        xmp=args.xmp,
+        fmt=args.format,
+        passphrase=passphrase,
+        overwrite=args.force,
+        default_do_not_train=_TRAINING[args.training],
+    )
+    if args.json:
+        _print_json([o.to_json() for o in outcomes], out)
+    else:
+        for o in outcomes:
+            if o.status == "written":
+                extra = (" + Content Credentials" if o.signed else "") + (
+                    " + XMP" if o.sidecar else ""
+                )
+                out.write(f"written    #{o.work_id}  {_safe(o.target or '')}{extra}\n")
+            else:
+                out.write(f"failed     #{o.work_id}: {_safe(o.reason or '')}\n")
+    return EXIT_FAILED if any(o.status == "failed" for o in outcomes) else EXIT_OK
+
+
+def _cmd_training(lib: Any, args: argparse.Namespace, out: TextIO) -> int:
+    from inkseal.library.works import set_do_not_train
+
+    value = _TRAINING[args.preference]
+    previous = set_do_not_train(lib, args.id, value)
+    words = {True: "not-allowed", False: "allowed", None: "unset"}
+    if args.json:
+        _print_json({"id": args.id, "training": words[value], "previous": words[previous]}, out)
+    else:
+        out.write(f"#{args.id}  AI training and mining: {words[value]}\n")
+    return EXIT_OK
+
+
 def _safe_lines(text: str) -> str:
     return "\n".join(_safe(line) for line in text.split("\n"))
 
@@ -847,6 +927,10 @@ def run(argv: Sequence[str], out: TextIO | None = None, err: TextIO | None = Non
                 return _cmd_report(lib, args, out, err)
             if args.command == "identity":
                 return _cmd_identity(lib, args, out, err)
+            if args.command == "export":
+                return _cmd_export(lib, args, out, err)
+            if args.command == "training":
+                return _cmd_training(lib, args, out)
             return _cmd_edit(lib, args, out)
     except UsageError as exc:
         err.write(f"inkseal: {exc}\n")

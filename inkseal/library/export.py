@@ -109,8 +109,11 @@ def _converted(data: bytes, fmt: str) -> bytes:
     return out.getvalue()
 
 
-def manifest_for(w: WorkDetail, *, opened: bool) -> dict[str, Any]:
-    """The C2PA manifest definition for a copy of `w` (see the module docstring)."""
+def manifest_for(
+    w: WorkDetail, *, opened: bool, default_do_not_train: bool | None = None
+) -> dict[str, Any]:
+    """The C2PA manifest definition for a copy of `w` (see the module docstring). The work's
+    own training preference wins over `default_do_not_train` (the one in Preferences)."""
     source = SOURCE_TYPES.get(w.provenance_class)
     first: dict[str, Any] = {"action": "c2pa.opened" if opened else "c2pa.created"}
     if opened:  # C2PA 2: an "opened" action names the ingredient it opened
@@ -143,8 +146,9 @@ def manifest_for(w: WorkDetail, *, opened: bool) -> dict[str, Any]:
                 },
             }
         )
-    if w.do_not_train is not None:
-        use_value = "notAllowed" if w.do_not_train else "allowed"
+    do_not_train = w.do_not_train if w.do_not_train is not None else default_do_not_train
+    if do_not_train is not None:
+        use_value = "notAllowed" if do_not_train else "allowed"
         assertions.append(
             {
                 "label": "cawg.training-mining",
@@ -187,13 +191,18 @@ def _signer(lib: Library, passphrase: str | None) -> Any:
 
 
 def _sign(
-    lib: Library, w: WorkDetail, data: bytes, mime: str, signer: Any, carries_manifest: bool
+    w: WorkDetail,
+    data: bytes,
+    mime: str,
+    signer: Any,
+    carries_manifest: bool,
+    default_do_not_train: bool | None,
 ) -> bytes:
     import c2pa
 
     from inkseal.library.detect.c2pa import _c2pa_context
 
-    definition = manifest_for(w, opened=carries_manifest)
+    definition = manifest_for(w, opened=carries_manifest, default_do_not_train=default_do_not_train)
     out = io.BytesIO()
     with c2pa.Builder(json.dumps(definition), context=_c2pa_context()) as builder:
         if carries_manifest:
@@ -250,6 +259,7 @@ def export_copies(
     fmt: str = "original",
     passphrase: str | None = None,
     overwrite: bool = False,
+    default_do_not_train: bool | None = None,
     progress: ExportProgress | None = None,
 ) -> list[ExportOutcome]:
     """Write a copy of each work's primary file into `to_dir` (see the module docstring)."""
@@ -263,14 +273,23 @@ def export_copies(
     signer = _signer(lib, passphrase) if c2pa else None
     outcomes: list[ExportOutcome] = []
     for n, wid in enumerate(work_ids, start=1):
-        outcomes.append(_export_one(lib, wid, folder, signer, xmp, fmt, overwrite))
+        outcomes.append(
+            _export_one(lib, wid, folder, signer, xmp, fmt, overwrite, default_do_not_train)
+        )
         if progress:
             progress(n, len(work_ids))
     return outcomes
 
 
 def _export_one(
-    lib: Library, wid: int, folder: Path, signer: Any, xmp: bool, fmt: str, overwrite: bool
+    lib: Library,
+    wid: int,
+    folder: Path,
+    signer: Any,
+    xmp: bool,
+    fmt: str,
+    overwrite: bool,
+    default_do_not_train: bool | None,
 ) -> ExportOutcome:
     try:
         w = get_work(lib, wid)
@@ -292,7 +311,7 @@ def _export_one(
                     wid, None, "failed", f"{mime} cannot carry Content Credentials"
                 )
             carries = fmt == "original" and isinstance(f.metadata.get("c2pa"), dict)
-            data = _sign(lib, w, data, mime, signer, carries)
+            data = _sign(w, data, mime, signer, carries, default_do_not_train)
             signed = True
         _write_new(target, data, overwrite)
         sidecar = None

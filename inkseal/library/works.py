@@ -459,6 +459,24 @@ def edit_fields(
         return {n: before[n] for n in changed}
 
 
+def set_do_not_train(lib: Library, work_id: int, value: bool | None) -> bool | None:
+    """The artist's AI training and data mining preference for a work: True opts out,
+    False allows, None states nothing. Returns the previous value, for undo."""
+    with lib.write.begin() as s:
+        work = _get(s, work_id)
+        before = work.do_not_train
+        if before == value:
+            return before
+        work.do_not_train = value
+        append_event(
+            s,
+            "work.edited",
+            work_id,
+            {"changes": {"do_not_train": {"from": before, "to": value}}},
+        )
+        return before
+
+
 def _clean_tags(tags: Iterable[str]) -> list[str]:
     out: list[str] = []
     seen: set[str] = set()

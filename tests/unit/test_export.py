@@ -74,14 +74,12 @@ def declared(lib, tmp_path: Path) -> dict[str, int]:
 
 
 def test_each_class_signed_and_read_back(lib, declared, tmp_path: Path) -> None:
-    from sqlalchemy import update
-
-    from inkseal.models.entities import Work
-
-    with lib.write.begin() as s:  # the artist opts out of AI training for one work
-        s.execute(update(Work).where(Work.id == declared["hand"]).values(do_not_train=True))
+    assert works.set_do_not_train(lib, declared["hand"], True) is None  # opts out
+    works.set_do_not_train(lib, declared["generated"], False)
     out = tmp_path / "out"
-    outcomes = export_copies(lib, list(declared.values()), out, c2pa=True)
+    outcomes = export_copies(
+        lib, list(declared.values()), out, c2pa=True, default_do_not_train=True
+    )
     assert [o.status for o in outcomes] == ["written"] * 3, outcomes
     by_id = {o.work_id: Path(o.target) for o in outcomes}
     expected = {
@@ -115,6 +113,11 @@ def test_each_class_signed_and_read_back(lib, declared, tmp_path: Path) -> None:
     mining = _assertion(hand, "cawg.training-mining")["entries"]
     assert mining["cawg.ai_generative_training"]["use"] == "notAllowed"
     assert [i["title"] for i in hand["ingredients"]] == ["sketch.png"]
+    generated = _active(_read(by_id[declared["generated"]]))
+    mining = _assertion(generated, "cawg.training-mining")["entries"]
+    assert mining["cawg.data_mining"]["use"] == "allowed"  # the work's own wins
+    assisted_mining = _assertion(assisted, "cawg.training-mining")["entries"]
+    assert assisted_mining["cawg.ai_training"]["use"] == "notAllowed"  # the default
     author = _assertion(hand, "stds.schema-org.CreativeWork")["author"][0]["name"]
     assert author == "Lin Xiaoyu"
     # The library's originals are untouched and the export is in the history.
