@@ -306,6 +306,9 @@ def _export_one(
         target = folder / safe_name(w.title, w.id, ext)
         signed = False
         if signer is not None:
+            if w.provenance_class not in SOURCE_TYPES:
+                reason = "declare how the work was made first: Content Credentials say it"
+                return ExportOutcome(wid, None, "failed", reason)
             if mime not in C2PA_MIME:
                 return ExportOutcome(
                     wid, None, "failed", f"{mime} cannot carry Content Credentials"

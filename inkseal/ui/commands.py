@@ -322,3 +322,20 @@ class LinkCommand(_Command):
         (links.link_works if self.remove else links.unlink_works)(
             self.lib, self.source, self.target, self.kind
         )
+
+
+class TrainingCommand(_Command):
+    """A work's AI training and mining preference; undo puts the old one back."""
+
+    def __init__(
+        self, lib: Library, refresh: Refresh, work_id: int, old: bool | None, new: bool | None
+    ) -> None:
+        words = {True: "not allowed", False: "allowed", None: "unset"}
+        super().__init__(lib, refresh, f"AI training: {words[new]}")
+        self.work_id, self.old, self.new = work_id, old, new
+
+    def apply(self) -> None:
+        works.set_do_not_train(self.lib, self.work_id, self.new)
+
+    def revert(self) -> None:
+        works.set_do_not_train(self.lib, self.work_id, self.old)

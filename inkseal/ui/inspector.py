@@ -44,6 +44,7 @@ from inkseal.ui.commands import (
     LinkCommand,
     RenameCommand,
     TagsCommand,
+    TrainingCommand,
 )
 from inkseal.ui.files_panel import FilesPanel
 from inkseal.ui.grid.delegate import CLASS_STYLE
@@ -151,6 +152,14 @@ class Inspector(QWidget):
         form.addRow("Created", self.creation_date)
         form.addRow("Medium", self.medium)
         form.addRow("Description", self.description)
+        self.training = QComboBox()
+        for label, choice in (("Not stated", None), ("Allowed", False), ("Not allowed", True)):
+            self.training.addItem(label, choice)
+        self.training.setToolTip(
+            "Whether AI training and data mining on this work are allowed; signed copies say it"
+        )
+        self.training.activated.connect(self._commit_training)
+        form.addRow("AI training", self.training)
         layout.addWidget(self.form_box)
         self.title.editingFinished.connect(self._commit_title)
         for name in ("creator", "creation_date", "medium"):
@@ -347,6 +356,7 @@ class Inspector(QWidget):
         self.creation_date.setText(w.creation_date or "")
         self.medium.setText(w.medium or "")
         self.description.setPlainText(w.description or "")
+        self.training.setCurrentIndex(self.training.findData(w.do_not_train))
         self.ai_uses.clear()
         for u in w.declaration.ai_uses if w.declaration else ():
             self.ai_uses.addItem(f"{u.tool} — {u.stage}" + (f": {u.note}" if u.note else ""))
@@ -463,6 +473,20 @@ class Inspector(QWidget):
             return
         edit: QLineEdit = getattr(self, name)
         self._edit_field(w.id, name, edit.text())
+
+    def _commit_training(self, _index: int) -> None:
+        w = self.work
+        if w is None:
+            return
+        value = self.training.currentData()
+
+        def make() -> TrainingCommand | None:
+            old = works.set_do_not_train(self.lib, w.id, value)
+            return (
+                None if old == value else TrainingCommand(self.lib, self._refresh, w.id, old, value)
+            )
+
+        self._run(make)
 
     def _commit_description(self) -> None:
         if self.work is not None:

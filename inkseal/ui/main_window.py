@@ -93,6 +93,7 @@ class MainWindow(QMainWindow):
     attach_finished = Signal(object)  # ImportReport of an attach
     verify_finished = Signal(object)  # VerifyReport
     report_finished = Signal(object)  # ReportResult
+    export_finished = Signal(object)  # list of ExportOutcome
 
     def __init__(self, ctx: AppContext) -> None:
         super().__init__()
@@ -237,6 +238,13 @@ class MainWindow(QMainWindow):
         )
         self.export_report_action.triggered.connect(self.ask_export_report)
         file_menu.addAction(self.export_report_action)
+        self.export_copies_action = QAction("Export &Copies…", self)
+        self.export_copies_action.setShortcut(QKeySequence("Ctrl+Shift+E"))
+        self.export_copies_action.setToolTip(
+            "Copies of the selected works, signed with Content Credentials (Ctrl+Shift+E)"
+        )
+        self.export_copies_action.triggered.connect(self.ask_export_copies)
+        file_menu.addAction(self.export_copies_action)
         file_menu.addSeparator()
         open_library = QAction("&Open Library…", self)
         open_library.setToolTip("Open another library folder, or create one in an empty folder")
@@ -771,6 +779,67 @@ class MainWindow(QMainWindow):
             on_done=done,
             on_error=lambda m: self._on_import_error(m, "The report"),
             on_progress=progress,
+        )  # fmt: skip
+        return True
+
+    def ask_export_copies(self) -> None:
+        from inkseal.ui.report_dialog import ExportCopiesDialog
+
+        selected = self.selected_works()
+        if not selected:
+            self.statusBar().showMessage("Select the works to export first.", 4000)
+            return
+        dialog = ExportCopiesDialog(
+            self.ctx.library, len(selected), Preferences.load().creator, self
+        )
+        if dialog.exec() == ExportCopiesDialog.DialogCode.Accepted and dialog.choice:
+            self.start_export_copies([w.id for w in selected], dialog.choice)
+
+    def start_export_copies(self, work_ids: list[int], choice: Any) -> bool:
+        from inkseal.library.export import ExportOutcome, export_copies
+
+        if self._importing:
+            self.statusBar().showMessage("Wait for the running import to finish.", 4000)
+            return False
+        lib = self.ctx.library
+        self._begin_long_task()
+        default = Preferences.load().default_do_not_train
+
+        def done(outcomes: list[ExportOutcome]) -> None:
+            self._finish_import()
+            written = [o for o in outcomes if o.status == "written"]
+            failed = [o for o in outcomes if o.status == "failed"]
+            summary = f"Exported {len(written)} copy(ies) to {choice.folder}" + (
+                f", {len(failed)} failed." if failed else "."
+            )
+            box = QMessageBox(
+                QMessageBox.Icon.Warning if failed else QMessageBox.Icon.Information,
+                "Export finished",
+                summary,
+                parent=self,
+            )
+            if failed:
+                box.setDetailedText("\n".join(f"#{o.work_id}: {o.reason}" for o in failed))
+            box.addButton(QMessageBox.StandardButton.Ok)
+            folder = box.addButton("Show in Folder", QMessageBox.ButtonRole.ActionRole)
+            folder.clicked.connect(lambda: self._open_file(Path(choice.folder)))
+            box.setModal(False)
+            box.show()
+            self.last_export_box = box
+            self.statusBar().showMessage(summary, 15000)
+            self.inspector.reload()
+            self.export_finished.emit(outcomes)
+
+        run_task(
+            self.ctx.tasks,
+            lambda report_progress: export_copies(
+                lib, work_ids, choice.folder, c2pa=choice.c2pa, xmp=choice.xmp, fmt=choice.fmt,
+                passphrase=choice.passphrase, default_do_not_train=default,
+                progress=lambda d, t: report_progress((d, t)),
+            ),
+            on_done=done,
+            on_error=lambda m: self._on_import_error(m, "The export"),
+            on_progress=lambda p: self._show_progress(p[0], p[1], "Exporting %v of %m"),
         )  # fmt: skip
         return True
 

@@ -22,6 +22,11 @@ IMPORT_MODES = [
     ("Copy into the library (recommended)", "copy"),
     ("Leave files where they are (reference)", "reference"),
 ]
+TRAINING = [
+    ("Say nothing", "unset"),
+    ("Allowed", "allowed"),
+    ("Not allowed", "not-allowed"),
+]
 RECENT_LIMIT = 8
 
 
@@ -30,16 +35,24 @@ class Preferences:
     creator: str = ""
     import_mode: str = "copy"
     theme: str = "system"
+    # AI training and data mining, for exported copies of works that state nothing.
+    training: str = "unset"
+
+    @property
+    def default_do_not_train(self) -> bool | None:
+        return {"allowed": False, "not-allowed": True}.get(self.training)
 
     @classmethod
     def load(cls) -> Preferences:
         st = QSettings()
         mode = str(st.value("prefs/import_mode", "copy"))
         theme = str(st.value("prefs/theme", "system"))
+        training = str(st.value("prefs/training", "unset"))
         return cls(
             creator=str(st.value("prefs/creator", "")),
             import_mode=mode if mode in ("copy", "reference") else "copy",
             theme=theme if theme in ("system", "light", "dark") else "system",
+            training=training if training in ("allowed", "not-allowed") else "unset",
         )
 
     def save(self) -> None:
@@ -47,6 +60,7 @@ class Preferences:
         st.setValue("prefs/creator", self.creator)
         st.setValue("prefs/import_mode", self.import_mode)
         st.setValue("prefs/theme", self.theme)
+        st.setValue("prefs/training", self.training)
 
 
 def recent_libraries() -> list[str]:
@@ -119,6 +133,15 @@ class PreferencesDialog(QDialog):
             self.theme.addItem(label, value)
         self.theme.setCurrentIndex(self.theme.findData(prefs.theme))
         form.addRow("Theme", self.theme)
+        self.training = QComboBox()
+        for label, value in TRAINING:
+            self.training.addItem(label, value)
+        self.training.setCurrentIndex(max(0, self.training.findData(prefs.training)))
+        self.training.setToolTip(
+            "What signed copies say about AI training and data mining, for works whose own "
+            "preference is not set"
+        )
+        form.addRow("AI training", self.training)
         where = QLabel(library_path)
         where.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         where.setToolTip("File › Open Library… opens or creates another library")
@@ -142,4 +165,5 @@ class PreferencesDialog(QDialog):
             creator=" ".join(self.creator.text().split()),
             import_mode=self.import_mode.currentData(),
             theme=self.theme.currentData(),
+            training=self.training.currentData(),
         )

@@ -270,3 +270,92 @@ class ReportDialog(QDialog):
             passphrase=passphrase,
         )
         self.accept()
+
+
+@dataclass(frozen=True)
+class CopiesChoice:
+    folder: str
+    fmt: str
+    c2pa: bool
+    xmp: bool
+    passphrase: str | None
+
+
+class ExportCopiesDialog(QDialog):
+    """File > Export Copies…: where, in which format, with Content Credentials and XMP."""
+
+    def __init__(self, lib: Library, n: int, creator: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.lib = lib
+        self.setWindowTitle("Export copies")
+        layout = QVBoxLayout(self)
+        layout.addWidget(
+            QLabel(
+                f"Copies of the {n} selected work(s). The files in your library stay as they "
+                "are; existing files are not replaced."
+            )
+        )
+        form = QFormLayout()
+        self.folder = QLineEdit(str(Path.home() / "Inkseal export"))
+        browse = QPushButton("Choose…")
+        browse.clicked.connect(self._browse)
+        row = QHBoxLayout()
+        row.addWidget(self.folder, 1)
+        row.addWidget(browse)
+        form.addRow("Folder", row)
+        self.fmt = QComboBox()
+        for label, value in (("As imported", "original"), ("JPEG", "jpeg"), ("PNG", "png")):
+            self.fmt.addItem(label, value)
+        form.addRow("Format", self.fmt)
+        self.c2pa = QCheckBox("Content Credentials (C2PA), signed by you")
+        self.c2pa.setChecked(True)
+        self.c2pa.setToolTip(
+            "Records how each work was made, as you declared it, and which AI tools did what; "
+            "sites and apps that read Content Credentials show it"
+        )
+        self.xmp = QCheckBox("XMP sidecar beside each copy (IPTC source type, AI fields)")
+        form.addRow("Include", self.c2pa)
+        form.addRow("", self.xmp)
+        self.identity = IdentityRow(lib.root, creator)
+        form.addRow("Signing", self.identity)
+        layout.addLayout(form)
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel
+        )
+        buttons.accepted.connect(self._accept)
+        buttons.rejected.connect(self.reject)
+        layout.addWidget(buttons)
+        self.choice: CopiesChoice | None = None
+
+    def _browse(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Export copies to", self.folder.text())
+        if folder:
+            self.folder.setText(folder)
+
+    def _accept(self) -> None:
+        folder = self.folder.text().strip()
+        if not folder:
+            return
+        passphrase = None
+        if self.c2pa.isChecked():
+            info = identity.load_identity(self.lib.root)
+            if info is None:
+                QMessageBox.information(
+                    self, "Inkseal", "Create your signing identity first, or export without "
+                    "Content Credentials.",
+                )  # fmt: skip
+                return
+            if info.encrypted:
+                from PySide6.QtWidgets import QInputDialog
+
+                text, ok = QInputDialog.getText(
+                    self, "Sign the copies", "Passphrase of your signing key:",
+                    QLineEdit.EchoMode.Password,
+                )  # fmt: skip
+                if not ok:
+                    return
+                passphrase = text
+        self.choice = CopiesChoice(
+            folder, self.fmt.currentData(), self.c2pa.isChecked(), self.xmp.isChecked(), passphrase
+        )
+        self.accept()

@@ -211,3 +211,53 @@ def test_preferences_make_the_signing_identity(qtbot, lib, tmp_path: Path, monke
     assert info is not None and info.encrypted and info.email == "ada@example.org"
     assert "Signs as Ada (self-made)" in row.label.text()
     assert row.export_button.isVisibleTo(dialog) and not row.create_button.isVisibleTo(dialog)
+
+
+def test_export_copies_and_training_from_the_window(qtbot, tmp_path: Path) -> None:
+    from inkseal.library.identity import create_identity
+    from inkseal.library.library import open_library
+    from inkseal.ui.context import AppContext
+    from inkseal.ui.main_window import MainWindow
+    from inkseal.ui.report_dialog import ExportCopiesDialog
+
+    ctx = AppContext(open_library(tmp_path / "lib"))
+    window = MainWindow(ctx)
+    qtbot.addWidget(window)
+    window.show()
+    try:
+        path = save(gradient(seed=3), tmp_path / "w.png", "PNG")
+        with qtbot.waitSignal(window.import_finished, timeout=20000):
+            window.start_import([str(path)])
+        window.grid.setCurrentIndex(window.model.index(0))
+        insp = window.inspector
+        insp.training.setCurrentIndex(insp.training.findData(True))
+        insp.training.activated.emit(insp.training.currentIndex())
+        wid = window.selected_works()[0].id
+        assert works.get_work(ctx.library, wid).do_not_train is True
+        assert window.undo_stack.undoText() == "AI training: not allowed"
+        window.undo_stack.undo()
+        assert works.get_work(ctx.library, wid).do_not_train is None
+        window.undo_stack.redo()
+
+        create_identity(ctx.library.root, "Ada")
+        dialog = ExportCopiesDialog(ctx.library, 1, "Ada")
+        dialog.folder.setText(str(tmp_path / "copies"))
+        dialog._accept()
+        assert dialog.choice is not None and dialog.choice.c2pa
+        with qtbot.waitSignal(window.export_finished, timeout=30000) as blocker:
+            window.start_export_copies([wid], dialog.choice)
+        (refused,) = blocker.args[0]
+        assert refused.status == "failed" and "declare how the work was made" in refused.reason
+        assert "1 failed" in window.last_export_box.text()
+        window.last_export_box.close()
+        works.declare(ctx.library, wid, "human-made")
+        with qtbot.waitSignal(window.export_finished, timeout=30000) as blocker:
+            window.start_export_copies([wid], dialog.choice)
+        (o,) = blocker.args[0]
+        assert o.status == "written", o.reason
+        assert o.signed and Path(o.target).exists()
+        assert "Exported 1 copy" in window.last_export_box.text()
+        window.last_export_box.close()
+    finally:
+        window.close()
+        ctx.shutdown()
