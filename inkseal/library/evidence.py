@@ -42,6 +42,16 @@ from inkseal.library.works import refresh_review
 from inkseal.models.entities import Asset, FileRole, Signal, Work, utcnow
 
 EVIDENCE_ROLES = tuple(r.value for r in FileRole if r != FileRole.PRIMARY)
+# Each role in words, for the window and the reports.
+ROLE_WORDS = {
+    "primary": "Final",
+    "sketch": "Sketch",
+    "wip": "Work in progress",
+    "source": "Source (layered file)",
+    "timelapse": "Timelapse",
+    "reference": "Reference",
+    "derivative": "Derivative",
+}
 ALL_ROLES = tuple(r.value for r in FileRole)
 
 _SOURCE_EXTENSIONS = {

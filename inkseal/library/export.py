@@ -12,14 +12,12 @@ was made, which AI tools did what), it does not prove it.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import io
 import json
 import os
 import re
 import unicodedata
-import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,6 +28,7 @@ from inkseal.library.dto import FileDetail, WorkDetail
 from inkseal.library.errors import InvalidInput
 from inkseal.library.events import append_event
 from inkseal.library.library import Library
+from inkseal.library.safewrite import write_file
 from inkseal.library.works import get_work
 
 FORMATS = ("original", "jpeg", "png")
@@ -234,19 +233,7 @@ def _sign(
 def _write_new(path: Path, data: bytes, overwrite: bool) -> None:
     if path.exists() and not overwrite:
         raise FileExistsError(str(path))
-    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.part")
-    try:
-        with open(tmp, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        if overwrite:
-            os.replace(tmp, path)
-        else:
-            os.link(tmp, path)  # fails if a file appeared meanwhile: never replaced silently
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            tmp.unlink()
+    write_file(path, data, replace=overwrite)
 
 
 def export_copies(

@@ -16,17 +16,16 @@ passphrase when one was given), signing-cert.pem and chain.pem.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import os
 import re
-import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from inkseal.library.errors import InksealError
+from inkseal.library.safewrite import write_file
 
 KEY_NAME = "signing-key.pem"
 CERT_NAME = "signing-cert.pem"
@@ -84,17 +83,7 @@ def has_identity(library_root: Path) -> bool:
 
 def _write_private(path: Path, data: bytes) -> None:
     """Write a file readable by its owner only, atomically (no moment with wider rights)."""
-    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.part")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            tmp.unlink()
+    write_file(path, data, mode=0o600)
 
 
 def _check_name(name: str, email: str | None) -> tuple[str, str | None]:

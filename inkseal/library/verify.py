@@ -132,7 +132,7 @@ def _hash_file(path: Path) -> str:
         return hashlib.file_digest(fh, "sha256").hexdigest()
 
 
-def _check_file(lib: Library, row: tuple[int, int, str, str | None, str | None, str]) -> FileCheck:
+def _check_file(lib: Library, row: _Row) -> FileCheck:
     file_id, work_id, name, stored, referenced, sha = row
     path = lib.root / stored if stored else Path(referenced or "")
     where = str(path)
@@ -158,23 +158,29 @@ def _check_file(lib: Library, row: tuple[int, int, str, str | None, str | None, 
     return FileCheck(file_id, work_id, name, where, "ok")
 
 
+_Row = tuple[int, int, str, str | None, str | None, str]
+
+
+def _asset_rows(lib: Library, work_ids: list[int] | None = None) -> list[_Row]:
+    """(file id, work id, name, stored path, referenced path, SHA-256) of the files to check."""
+    stmt = select(
+        Asset.id,
+        Asset.work_id,
+        Asset.original_name,
+        Asset.stored_path,
+        Asset.referenced_path,
+        Asset.sha256,
+    ).order_by(Asset.id)
+    if work_ids is not None:
+        stmt = stmt.where(Asset.work_id.in_(work_ids))
+    with lib.read() as s:
+        return [(r[0], r[1], r[2], r[3], r[4], r[5]) for r in s.execute(stmt)]
+
+
 def _check_files(
     lib: Library, progress: VerifyProgress | None, cancel: CancelToken
 ) -> tuple[int, list[FileCheck], bool]:
-    with lib.read() as s:
-        rows = [
-            tuple(r)
-            for r in s.execute(
-                select(
-                    Asset.id,
-                    Asset.work_id,
-                    Asset.original_name,
-                    Asset.stored_path,
-                    Asset.referenced_path,
-                    Asset.sha256,
-                ).order_by(Asset.id)
-            )
-        ]
+    rows = _asset_rows(lib)
     results: list[FileCheck] = []
     cancelled = False
     workers = min(4, os.cpu_count() or 2)
@@ -383,23 +389,7 @@ def _compare_work(w: Work, x: _Expected) -> list[str]:
 
 def check_files_of(lib: Library, work_ids: list[int]) -> list[FileCheck]:
     """Re-hash the files of these works only (a report's integrity state at export)."""
-    with lib.read() as s:
-        rows = [
-            tuple(r)
-            for r in s.execute(
-                select(
-                    Asset.id,
-                    Asset.work_id,
-                    Asset.original_name,
-                    Asset.stored_path,
-                    Asset.referenced_path,
-                    Asset.sha256,
-                )
-                .where(Asset.work_id.in_(work_ids))
-                .order_by(Asset.id)
-            )
-        ]
-    results = [_check_file(lib, r) for r in rows]  # type: ignore[arg-type]
+    results = [_check_file(lib, r) for r in _asset_rows(lib, work_ids)]
     _record_file_state(lib, results)
     return results
 

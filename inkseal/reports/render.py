@@ -29,6 +29,7 @@ from PySide6.QtGui import (
     QTextDocument,
 )
 
+from inkseal.library.evidence import ROLE_WORDS
 from inkseal.reports.manifest import CLASS_WORDS
 
 e = html.escape
@@ -43,15 +44,6 @@ CLASS_COLOURS = {
     "undeclared": "#616161",
 }
 SEAL_RED = "#b3261e"
-ROLE_WORDS = {
-    "primary": "Final",
-    "sketch": "Sketch",
-    "wip": "Work in progress",
-    "source": "Source (layered file)",
-    "timelapse": "Timelapse",
-    "reference": "Reference",
-    "derivative": "Derivative",
-}
 STAGE_WORDS = {"colouring": "colouring", "wip": "work in progress"}
 MAX_PICTURE_SIDE = 1200
 

@@ -3,11 +3,9 @@ manifest, sign, write. One entry point for the GUI and the command line."""
 
 from __future__ import annotations
 
-import contextlib
 import io
 import json
 import os
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,6 +14,7 @@ from typing import Any
 from inkseal.library.errors import InvalidInput
 from inkseal.library.events import append_event
 from inkseal.library.library import Library
+from inkseal.library.safewrite import write_file
 from inkseal.library.verify import check_chain, check_files_of
 from inkseal.library.works import get_work
 from inkseal.reports.manifest import (
@@ -87,20 +86,6 @@ def read_manifest(pdf: bytes) -> dict[str, Any] | None:
         return value if isinstance(value, dict) else None
     except Exception:
         return None
-
-
-def _write_atomically(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.part")
-    try:
-        with open(tmp, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            tmp.unlink()
 
 
 THUMB_SIDE = 512  # the library's own thumbnails are this size
@@ -205,7 +190,8 @@ def make_report(
 
         pdf = sign_pdf(pdf, material, reason="Inkseal provenance report")
     target = Path(out)
-    _write_atomically(target, pdf)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    write_file(target, pdf)
     with lib.write.begin() as s:
         for wid in ids:
             append_event(

@@ -30,20 +30,13 @@ from PySide6.QtWidgets import (
 
 from inkseal.library import evidence
 from inkseal.library.dto import FileDetail, WorkDetail
+from inkseal.library.evidence import ROLE_WORDS
 from inkseal.ui.commands import DetachCommand, ReorderCommand, RoleCommand
 
 if TYPE_CHECKING:
     from inkseal.ui.inspector import Inspector
 
-ROLE_LABELS = {
-    "primary": "Final (primary)",
-    "sketch": "Sketch",
-    "wip": "Work in progress",
-    "source": "Source (layered file)",
-    "timelapse": "Timelapse",
-    "reference": "Reference",
-    "derivative": "Derivative",
-}
+ROLE_LABELS = {**ROLE_WORDS, "primary": "Final (primary)"}
 ICON_SIDE = 56
 
 

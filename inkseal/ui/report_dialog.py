@@ -41,6 +41,25 @@ class ReportChoice:
     passphrase: str | None
 
 
+def signing_passphrase(parent: QWidget, lib: Library, otherwise: str) -> tuple[bool, str | None]:
+    """(go on, passphrase): asks for the key's passphrase when it has one; says what to do
+    when there is no identity yet."""
+    info = identity.load_identity(lib.root)
+    if info is None:
+        QMessageBox.information(
+            parent, "Inkseal", f"Create your signing identity first, or {otherwise}."
+        )
+        return False, None
+    if not info.encrypted:
+        return True, None
+    from PySide6.QtWidgets import QInputDialog
+
+    text, ok = QInputDialog.getText(
+        parent, "Sign", "Passphrase of your signing key:", QLineEdit.EchoMode.Password
+    )
+    return ok, text if ok else None
+
+
 def _safe_name(title: str) -> str:
     keep = "".join(ch if ch.isalnum() or ch in " -_." else "_" for ch in title).strip(" .")
     return (keep or "report")[:80]
@@ -241,23 +260,9 @@ class ReportDialog(QDialog):
         passphrase = None
         sign = self.sign.isChecked()
         if sign:
-            info = identity.load_identity(self.lib.root)
-            if info is None:
-                QMessageBox.information(
-                    self, "Inkseal", "Create your signing identity first, or leave the report "
-                    "unsigned.",
-                )  # fmt: skip
+            ok, passphrase = signing_passphrase(self, self.lib, "leave the report unsigned")
+            if not ok:
                 return
-            if info.encrypted:
-                from PySide6.QtWidgets import QInputDialog
-
-                text, ok = QInputDialog.getText(
-                    self, "Sign the report", "Passphrase of your signing key:",
-                    QLineEdit.EchoMode.Password,
-                )  # fmt: skip
-                if not ok:
-                    return
-                passphrase = text
         kind = self.kind.currentData()
         self.choice = ReportChoice(
             path=path,
@@ -338,23 +343,11 @@ class ExportCopiesDialog(QDialog):
             return
         passphrase = None
         if self.c2pa.isChecked():
-            info = identity.load_identity(self.lib.root)
-            if info is None:
-                QMessageBox.information(
-                    self, "Inkseal", "Create your signing identity first, or export without "
-                    "Content Credentials.",
-                )  # fmt: skip
+            ok, passphrase = signing_passphrase(
+                self, self.lib, "export without Content Credentials"
+            )
+            if not ok:
                 return
-            if info.encrypted:
-                from PySide6.QtWidgets import QInputDialog
-
-                text, ok = QInputDialog.getText(
-                    self, "Sign the copies", "Passphrase of your signing key:",
-                    QLineEdit.EchoMode.Password,
-                )  # fmt: skip
-                if not ok:
-                    return
-                passphrase = text
         self.choice = CopiesChoice(
             folder, self.fmt.currentData(), self.c2pa.isChecked(), self.xmp.isChecked(), passphrase
         )
