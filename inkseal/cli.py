@@ -280,6 +280,25 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("id", type=_work_id)
     p.add_argument("preference", choices=("allowed", "not-allowed", "unset"))
 
+    p = sub.add_parser(
+        "export-catalogue",
+        parents=[common],
+        help="every work with its record, files and hashes, as .json (re-importable) or .csv",
+    )
+    p.add_argument("--to", required=True, metavar="FILE.json|FILE.csv")
+    p = sub.add_parser(
+        "import-catalogue",
+        parents=[common],
+        help="bring the works of an exported .json catalogue into this library",
+    )
+    p.add_argument("catalogue", metavar="FILE.json")
+    p.add_argument(
+        "--files",
+        required=True,
+        metavar="DIR",
+        help="where the files are: the old library's folder, or any folder holding them",
+    )
+
     p = sub.add_parser("identity", parents=[common], help="the artist's signing identity")
     isub = p.add_subparsers(dest="identity_command", metavar="ACTION", parser_class=_Parser)
     q = isub.add_parser("create", parents=[common], help="create a signing identity")
@@ -647,6 +666,33 @@ def _cmd_export(lib: Any, args: argparse.Namespace, out: TextIO, err: TextIO) ->
     return EXIT_FAILED if any(o.status == "failed" for o in outcomes) else EXIT_OK
 
 
+def _cmd_catalogue(lib: Any, args: argparse.Namespace, out: TextIO) -> int:
+    from pathlib import Path
+
+    from inkseal.library.catalogue_io import export_catalogue, import_catalogue
+
+    if args.command == "export-catalogue":
+        n = export_catalogue(lib, Path(args.to))
+        if args.json:
+            _print_json({"path": args.to, "works": n}, out)
+        else:
+            out.write(f"{n} work(s) written to {_safe(args.to)}\n")
+        return EXIT_OK
+    result = import_catalogue(lib, Path(args.catalogue), files_from=Path(args.files))
+    if args.json:
+        _print_json(result.to_json(), out)
+    else:
+        out.write(
+            f"{result.works_added} work(s) added, {result.works_skipped} skipped (already "
+            f"here or without their file)\n"
+        )
+        for name in result.files_missing:
+            out.write(f"missing    {_safe(name)}\n")
+        for problem in result.problems:
+            out.write(f"problem    {_safe(problem)}\n")
+    return EXIT_FAILED if result.files_missing or result.problems else EXIT_OK
+
+
 def _cmd_training(lib: Any, args: argparse.Namespace, out: TextIO) -> int:
     from inkseal.library.works import set_do_not_train
 
@@ -931,6 +977,8 @@ def run(argv: Sequence[str], out: TextIO | None = None, err: TextIO | None = Non
                 return _cmd_export(lib, args, out, err)
             if args.command == "training":
                 return _cmd_training(lib, args, out)
+            if args.command in ("export-catalogue", "import-catalogue"):
+                return _cmd_catalogue(lib, args, out)
             return _cmd_edit(lib, args, out)
     except UsageError as exc:
         err.write(f"inkseal: {exc}\n")

@@ -306,7 +306,7 @@ def _export_one(
         _write_new(target, data, overwrite)
         sidecar = None
         if xmp:
-            from inkseal.library.sidecar import sidecar_xmp
+            from inkseal.library.xmp_sidecar import sidecar_xmp
 
             side = target.with_suffix(".xmp")
             _write_new(side, sidecar_xmp(w, file_name=target.name), overwrite)

@@ -83,7 +83,11 @@ class CancelToken:
 
 
 def _is_skipped(name: str) -> bool:
-    return name.startswith(".") or name.lower() in JUNK_FILES or name.startswith("._")
+    # XMP sidecars in a folder describe the images beside them; they are read with those.
+    low = name.lower()
+    return (
+        name.startswith(".") or low in JUNK_FILES or name.startswith("._") or low.endswith(".xmp")
+    )
 
 
 def collect_files(
@@ -255,6 +259,7 @@ def _prepare(
     if decoded.orientation != 1:
         metadata["orientation"] = decoded.orientation
     metadata["format"] = probe.fmt.name
+    detection = _with_sidecar(path, probe.detection, metadata)
     return _stage(
         lib,
         raw,
@@ -264,8 +269,29 @@ def _prepare(
         size=(decoded.width, decoded.height),
         metadata=metadata,
         warnings=problems,
-        detection=probe.detection,
+        detection=detection,
     )
+
+
+def _with_sidecar(path: Path, detection: Detection, metadata: dict[str, Any]) -> Detection:
+    """The findings of an XMP sidecar beside the file ("name.xmp" or "name.ext.xmp"), added
+    to the file's own; the sidecar's name is kept in the metadata."""
+    try:
+        from inkseal.library.xmp_sidecar import read_sidecar, sidecar_for
+
+        side = sidecar_for(path)
+        if side is None:
+            return detection
+        found = read_sidecar(side)
+    except Exception:  # a sidecar is a hint beside the file; it never fails an import
+        return detection
+    if not found:
+        return detection
+    from inkseal.library.detect.verdict import suggest
+
+    metadata["xmp_sidecar"] = side.name
+    findings = (*detection.findings, *found)
+    return replace(detection, findings=findings, suggested_class=suggest(list(findings)))
 
 
 _NO_DETECTION = Detection((), None, "unknown")

@@ -245,6 +245,12 @@ class MainWindow(QMainWindow):
         )
         self.export_copies_action.triggered.connect(self.ask_export_copies)
         file_menu.addAction(self.export_copies_action)
+        self.export_catalogue_action = QAction("Export Ca&talogue…", self)
+        self.export_catalogue_action.setToolTip(
+            "Every work with its record, files and hashes, as JSON (re-importable) or CSV"
+        )
+        self.export_catalogue_action.triggered.connect(self.ask_export_catalogue)
+        file_menu.addAction(self.export_catalogue_action)
         file_menu.addSeparator()
         open_library = QAction("&Open Library…", self)
         open_library.setToolTip("Open another library folder, or create one in an empty folder")
@@ -780,6 +786,30 @@ class MainWindow(QMainWindow):
             on_error=lambda m: self._on_import_error(m, "The report"),
             on_progress=progress,
         )  # fmt: skip
+        return True
+
+    def ask_export_catalogue(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(
+            self,
+            "Export catalogue",
+            str(Path.home() / "inkseal-catalogue.json"),
+            "JSON, re-importable (*.json);;CSV for spreadsheets (*.csv)",
+        )
+        if path:
+            self.export_catalogue(Path(path))
+
+    def export_catalogue(self, path: Path) -> bool:
+        from inkseal.library.catalogue_io import export_catalogue
+        from inkseal.library.errors import InksealError
+
+        if path.suffix.lower() not in (".json", ".csv"):
+            path = path.with_suffix(".json")
+        try:
+            n = export_catalogue(self.ctx.library, path)
+        except (InksealError, OSError) as exc:
+            QMessageBox.warning(self, "Inkseal", f"The catalogue was not written: {exc}")
+            return False
+        self.statusBar().showMessage(f"{n} work(s) written to {path}", 15000)
         return True
 
     def ask_export_copies(self) -> None:

@@ -34,3 +34,21 @@ def test_export_signed_copies_and_scan_them(tmp_path: Path) -> None:
     again = run("export", wid, "--to", str(tmp_path / "out"), "--format", "png", lib=lib)
     assert again.returncode == 1 and "not replaced" in again.stdout
     assert art.read_bytes()[:2] == b"\xff\xd8"  # the original is untouched
+
+
+def test_catalogue_round_trip_through_the_cli(tmp_path: Path) -> None:
+    lib, other = tmp_path / "L", tmp_path / "M"
+    art = save(gradient(seed=5), tmp_path / "Heron.png", "PNG")
+    (o,) = run_json("import", str(art), lib=lib)
+    run_json("declare", str(o["work_id"]), "--class", "human-made", lib=lib)
+    run_json("tag", str(o["work_id"]), "ink", lib=lib)
+    out = tmp_path / "cat.json"
+    assert run_json("export-catalogue", "--to", str(out), lib=lib)["works"] == 1
+    result = run_json("import-catalogue", str(out), "--files", str(lib), lib=other)
+    assert result["works_added"] == 1
+    (w,) = run_json("list", lib=other)
+    assert (w["title"], w["class"], w["tags"]) == ("Heron", "human-made", ["ink"])
+    assert run_json("verify", lib=other)["ok"]
+    csv_out = tmp_path / "cat.csv"
+    assert run("export-catalogue", "--to", str(csv_out), lib=lib).returncode == 0
+    assert "Heron" in csv_out.read_text(encoding="utf-8-sig")

@@ -261,3 +261,13 @@ def test_export_copies_and_training_from_the_window(qtbot, tmp_path: Path) -> No
     finally:
         window.close()
         ctx.shutdown()
+
+
+def test_export_catalogue_from_the_window(qtbot, window, tmp_path: Path) -> None:
+    path = save(gradient(seed=3), tmp_path / "w.png", "PNG")
+    with qtbot.waitSignal(window.import_finished, timeout=20000):
+        window.start_import([str(path)])
+    assert window.export_catalogue(tmp_path / "cat")  # the suffix is added
+    doc = json.loads((tmp_path / "cat.json").read_text(encoding="utf-8"))
+    assert doc["format"] == "inkseal-catalogue/1" and len(doc["works"]) == 1
+    assert "1 work(s) written" in window.statusBar().currentMessage()
