@@ -91,6 +91,14 @@ def _work_json(lib: Library, work_id: int) -> dict[str, Any]:
     }
 
 
+def _cell(value: Any) -> Any:
+    """A CSV cell that a spreadsheet shows as text: titles come from file names and
+    metadata, and one starting with = + - @ would otherwise run as a formula."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
+
+
 def export_catalogue(lib: Library, target: Path) -> int:
     """Write every work not in the Trash to `target` (.json or .csv); returns how many."""
     suffix = target.suffix.lower()
@@ -118,13 +126,13 @@ def export_catalogue(lib: Library, target: Path) -> int:
         for e in entries:
             uses = e["declarations"][-1]["ai_uses"] if e["declarations"] else []
             writer.writerow(
-                [
+                [_cell(v) for v in (
                     e["id"], e["title"], e["creator"] or "", e["creation_date"] or "",
                     e["medium"] or "", e["class"],
                     "; ".join(f"{u['tool']}:{u['stage']}:{u['note'] or ''}" for u in uses),
                     "; ".join(e["tags"]), "; ".join(e["collections"]),
                     "; ".join(f"{f['role']}:{f['name']}:{f['sha256']}" for f in e["files"]),
-                ]
+                )]
             )  # fmt: skip
         # With a byte-order mark, spreadsheets open the file as UTF-8 (titles in any script).
         data = ("\ufeff" + out.getvalue()).encode("utf-8")

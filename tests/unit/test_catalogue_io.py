@@ -115,3 +115,9 @@ def test_csv_for_spreadsheets(lib, tmp_path: Path) -> None:
     assert rows[0]["ai_uses"] == "SDXL:background:sky; Topaz:upscaling:"
     assert rows[0]["tags"] in ("ink; bamboo", "bamboo; ink")
     assert rows[0]["files"].count(":") == 6  # role:name:sha256 for three files
+    formula = '=HYPERLINK("http://x","click")'
+    works.rename(lib, int(rows[-1]["id"]), formula)
+    export_catalogue(lib, out)
+    lines = out.read_bytes().decode("utf-8-sig").splitlines()
+    titles = [r["title"] for r in csv.DictReader(lines)]
+    assert "'" + formula in titles  # shown as text, never run
