@@ -16,7 +16,6 @@ passphrase when one was given), signing-cert.pem and chain.pem.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import re
 from dataclasses import dataclass
@@ -32,6 +31,9 @@ CERT_NAME = "signing-cert.pem"
 CHAIN_NAME = "chain.pem"
 ISSUER_PREFIX = "Inkseal local issuer for "
 DOCUMENT_SIGNING = "1.3.6.1.5.5.7.3.36"
+# A certificate's common name holds at most 64 (RFC 5280's ub-common-name); cryptography counts
+# the bytes of its UTF-8 form.
+MAX_NAME = 64
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 
 
@@ -90,12 +92,24 @@ def _check_name(name: str, email: str | None) -> tuple[str, str | None]:
     clean = " ".join(name.split())
     if not clean:
         raise IdentityError("an identity needs a name")
-    if len(clean) > 200:
-        raise IdentityError("a name can be at most 200 characters")
+    if len(clean.encode("utf-8")) > MAX_NAME:
+        raise IdentityError(
+            f"the name is too long for a certificate, which holds {MAX_NAME} bytes of text "
+            "(64 plain letters, about 21 Chinese or Japanese characters)"
+        )
     mail = email.strip() if email and email.strip() else None
     if mail is not None and not _EMAIL.fullmatch(mail):
         raise IdentityError(f"{mail!r} does not look like an email address")
     return clean, mail
+
+
+def _fit(text: str) -> str:
+    """`text`, shortened with an ellipsis when it is longer than a common name can be."""
+    if len(text.encode("utf-8")) <= MAX_NAME:
+        return text
+    while len((text + "\u2026").encode("utf-8")) > MAX_NAME:
+        text = text[:-1]
+    return text + "\u2026"
 
 
 def _name(cn: str, email: str | None = None) -> Any:
@@ -127,7 +141,7 @@ def create_identity(
         raise IdentityError("this library has a signing identity already")
     now = datetime.now(UTC) - timedelta(minutes=5)
     issuer_key = ec.generate_private_key(ec.SECP256R1())
-    issuer_name = _name(ISSUER_PREFIX + clean)
+    issuer_name = _name(_fit(ISSUER_PREFIX + clean))
     issuer_ski = x509.SubjectKeyIdentifier.from_public_key(issuer_key.public_key())
     issuer = (
         x509.CertificateBuilder()
@@ -203,8 +217,8 @@ def _store(root: Path, key: Any, cert: Any, chain: tuple[Any, ...], passphrase: 
     from cryptography.hazmat.primitives import serialization
 
     d = identity_dir(root)
-    d.mkdir(parents=True, exist_ok=True)
-    os.chmod(d, 0o700)
+    d.mkdir(mode=0o700, parents=True, exist_ok=True)
+    os.chmod(d, 0o700)  # mkdir's mode is narrowed by the umask, and an old folder may be wider
     encryption = (
         serialization.BestAvailableEncryption(passphrase.encode("utf-8"))
         if passphrase
@@ -252,7 +266,10 @@ def load_identity(library_root: Path) -> IdentityInfo | None:
     if not has_identity(library_root):
         return None
     cert, _chain = _load_certs(library_root)
-    key_pem = (identity_dir(library_root) / KEY_NAME).read_bytes()
+    try:
+        key_pem = (identity_dir(library_root) / KEY_NAME).read_bytes()
+    except OSError as exc:
+        raise IdentityError(f"the signing key cannot be read: {exc.strerror}") from exc
     emails = cert.subject.get_attributes_for_oid(NameOID.EMAIL_ADDRESS)
     issuer = _cn(cert.issuer)
     return IdentityInfo(
@@ -286,6 +303,12 @@ def import_pkcs12(
         ) from exc
     if key is None or cert is None:
         raise IdentityError("the PKCS#12 file holds no key and certificate")
+    if not _key_matches(key, cert):
+        raise IdentityError("the key in the PKCS#12 file does not belong to its certificate")
+    if datetime.now(UTC) > cert.not_valid_after_utc:
+        raise IdentityError(
+            f"the certificate in the PKCS#12 file expired on {cert.not_valid_after_utc:%Y-%m-%d}"
+        )
     _store(library_root, key, cert, tuple(extra or ()), password)
     info = load_identity(library_root)
     assert info is not None
@@ -325,12 +348,17 @@ def signing_material(library_root: Path, passphrase: str | None = None) -> Signi
             f"the signing certificate expired on {cert.not_valid_after_utc:%Y-%m-%d}; "
             "create a new identity"
         )
-    public = key.public_key().public_bytes(
-        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
-    )
-    mine = cert.public_key().public_bytes(
-        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
-    )
-    if hashlib.sha256(public).digest() != hashlib.sha256(mine).digest():
+    if not _key_matches(key, cert):
         raise IdentityError("the signing key does not belong to the certificate")
     return SigningMaterial(key, cert, chain)
+
+
+def _key_matches(key: Any, cert: Any) -> bool:
+    """Whether `key` is the private half of the certificate's public key."""
+    from cryptography.hazmat.primitives import serialization
+
+    der = serialization.Encoding.DER
+    spki = serialization.PublicFormat.SubjectPublicKeyInfo
+    return bool(
+        key.public_key().public_bytes(der, spki) == cert.public_key().public_bytes(der, spki)
+    )

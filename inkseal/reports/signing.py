@@ -112,6 +112,11 @@ class SignatureCheck:
                 "Its certificate is self-made: it proves the same key signed, not who the "
                 "person is."
             )
+        elif not self.trusted:
+            lines.append(
+                "Until you trust its certificate, it proves only that the holder of this key "
+                "signed, not who they are."
+            )
         return "\n".join(lines)
 
     def to_json(self) -> dict[str, Any]:
@@ -159,6 +164,7 @@ def check_pdf_signature(pdf: bytes, trusted: Sequence[bytes] = ()) -> SignatureC
 def _check(pdf: bytes, trusted: Sequence[bytes]) -> SignatureCheck:
     from pyhanko.pdf_utils.reader import PdfFileReader
     from pyhanko.sign.validation import validate_pdf_signature
+    from pyhanko.sign.validation.settings import KeyUsageConstraints
     from pyhanko.sign.validation.status import SignatureCoverageLevel
     from pyhanko_certvalidator import ValidationContext
 
@@ -166,10 +172,26 @@ def _check(pdf: bytes, trusted: Sequence[bytes]) -> SignatureCheck:
     signatures = reader.embedded_signatures
     if not signatures:
         return _unsigned("the PDF has no signature")
-    sig = signatures[-1]
+    # An Inkseal report is signed once. The first signature is the one that was made with the
+    # report; anything after it, another signature included, is a change made after signing.
+    sig = signatures[0]
     roots = _load_trusted(trusted)
+    # A list (even an empty one) keeps the operating system's trust list out: only the
+    # certificates the reader named are trusted. Nothing is fetched from the network.
     context = ValidationContext(trust_roots=roots, allow_fetching=False)
-    status = validate_pdf_signature(sig, context)
+    # pyHanko asks for nonRepudiation by default; a certificate from a CA that allows only
+    # digitalSignature is a signing certificate too (as PDF readers see it).
+    usage = KeyUsageConstraints(
+        key_usage={"digital_signature", "non_repudiation"}, match_all_key_usages=False
+    )
+    try:
+        # Any change after signing already fails `covers_document`, so pyHanko's analysis of
+        # which later changes would be harmless is not needed (and not run on hostile input).
+        status = validate_pdf_signature(sig, context, key_usage_settings=usage, skip_diff=True)
+    except Exception as exc:  # a signature that cannot be parsed is a finding
+        return SignatureCheck(True, False, False, False, False, None, None, None, False, (
+            f"the signature is damaged and cannot be checked ({type(exc).__name__})",
+        ))  # fmt: skip
     cert = status.signing_cert
     signer = None
     fingerprint = None
@@ -182,21 +204,27 @@ def _check(pdf: bytes, trusted: Sequence[bytes]) -> SignatureCheck:
         fingerprint = cert.sha256.hex()
         issuer_cn = cert.issuer.native.get("common_name") or ""
         self_made = str(issuer_cn).startswith(ISSUER_PREFIX)
-    covers = status.coverage == SignatureCoverageLevel.ENTIRE_FILE
+    intact = bool(status.intact)
+    # pyHanko's `valid` is about the signature over the signed attributes alone, which still
+    # verifies when the document bytes were changed; here valid means it verifies for this file.
+    valid = bool(status.valid) and intact
+    covers = status.coverage == SignatureCoverageLevel.ENTIRE_FILE and len(signatures) == 1
     problems = []
-    if not status.intact:
+    if not intact:
         problems.append("the signed content was changed after signing")
     if not status.valid:
         problems.append("the signature does not match the signer's key")
+    if len(signatures) > 1:
+        problems.append(f"another signature was added after signing ({len(signatures) - 1} more)")
     if not covers:
         problems.append("the document was changed or added to after it was signed")
     if roots and not status.trusted:
         problems.append("the signer's certificate does not lead to one you trust")
     return SignatureCheck(
         signed=True,
-        intact=bool(status.intact),
+        intact=intact,
         covers_document=covers,
-        valid=bool(status.valid),
+        valid=valid,
         trusted=bool(status.trusted),
         signer=signer,
         signer_fingerprint=fingerprint,
