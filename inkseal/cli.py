@@ -38,6 +38,15 @@ LINK_KINDS = ("derived-from", "study-for", "variant-of", "same-series")
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
+# The subcommands, known without building the parser: main.py tells a subcommand from a file
+# to open in the window by this list (a test keeps it equal to the parser's).
+COMMANDS = (
+    "import", "list", "scan", "trash", "restore", "empty-trash", "rescan", "show", "tag",
+    "untag", "rename", "declare", "attach", "detach", "role", "link", "history", "verify",
+    "report", "verify-report", "export", "training", "export-catalogue", "import-catalogue",
+    "identity",
+)  # fmt: skip
+
 
 class UsageError(Exception):
     pass

@@ -1,4 +1,5 @@
-"""Entry point: no arguments start the GUI; a subcommand runs the command line."""
+"""Entry point: no arguments (or only files to open) start the GUI; a subcommand runs the
+command line."""
 
 from __future__ import annotations
 
@@ -8,16 +9,56 @@ from collections.abc import Sequence
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
-    gui_args = {"--library"}
-    if not args or (args[0] in gui_args and len(args) == 2):
-        # `inkseal` or `inkseal --library DIR`: the window.
+    gui = gui_arguments(args)
+    if gui is not None:
+        # `inkseal`, `inkseal --library DIR` or `inkseal [--library DIR] FILE...` (how a
+        # desktop launches it, with %F): the window, importing the files.
         from inkseal.ui.app import run_gui
 
-        status: int = run_gui(args[1] if args else None)
+        library, files = gui
+        status: int = run_gui(library, files)
         return status
     from inkseal.cli import run
 
     return run(args)
+
+
+def gui_arguments(args: list[str]) -> tuple[str | None, list[str]] | None:
+    """(library, files) when `args` ask for the window; None when they name a subcommand or
+    an option of the command line (then cli.py reads them, --help included)."""
+    from inkseal.cli import COMMANDS
+
+    library: str | None = None
+    files: list[str] = []
+    i = 0
+    while i < len(args):
+        arg = args[i]
+        if arg == "--library" and i + 1 < len(args):
+            library = args[i + 1]
+            i += 2
+            continue
+        if arg.startswith("--library="):
+            library = arg.split("=", 1)[1]
+        elif arg == "--":
+            files.extend(args[i + 1 :])
+            break
+        elif arg.startswith("-") or (not files and arg in COMMANDS):
+            return None
+        else:
+            files.append(_local_path(arg))
+        i += 1
+    return library, files
+
+
+def _local_path(arg: str) -> str:
+    """A file:// URL (some launchers pass them) as a local path; anything else unchanged."""
+    if arg.startswith("file://"):
+        from urllib.parse import unquote, urlparse
+
+        url = urlparse(arg)
+        if url.netloc in ("", "localhost"):
+            return unquote(url.path)
+    return arg
 
 
 if __name__ == "__main__":

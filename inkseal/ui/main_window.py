@@ -94,6 +94,7 @@ class MainWindow(QMainWindow):
     verify_finished = Signal(object)  # VerifyReport
     report_finished = Signal(object)  # ReportResult
     export_finished = Signal(object)  # list of ExportOutcome
+    replaced = Signal(object)  # the MainWindow that File > Open Library put in this one's place
 
     def __init__(self, ctx: AppContext) -> None:
         super().__init__()
@@ -104,6 +105,7 @@ class MainWindow(QMainWindow):
         self._cancel: CancelToken | None = None
         self._progress_shown = 0.0
         self._importing = False
+        self._queued: list[str] = []  # files handed over while an import ran
         self._filter_class: str | None = None
 
         self.model = WorksModel(ctx.thumbs, self)
@@ -538,6 +540,23 @@ class MainWindow(QMainWindow):
         )
         return True
 
+    def open_files(self, paths: list[str]) -> None:
+        """Files opened with Inkseal (arguments, a launcher drop, a second launch): bring the
+        window forward and import them, after the import under way if there is one."""
+        if self.isMinimized():
+            self.showNormal()
+        self.raise_()
+        self.activateWindow()
+        if not paths:
+            return
+        if self._importing:
+            self._queued.extend(paths)
+            self.statusBar().showMessage(
+                f"{len(self._queued)} more file(s) will be imported after this import.", 6000
+            )
+            return
+        self.start_import(paths)
+
     def cancel_import(self) -> None:
         if self._cancel is not None:
             self._cancel.cancel()
@@ -565,6 +584,9 @@ class MainWindow(QMainWindow):
         self.progress.hide()
         self.cancel_button.hide()
         self.refresh()
+        if self._queued:
+            queued, self._queued = self._queued, []
+            QTimer.singleShot(0, lambda: self.start_import(queued))
 
     def _on_import_done(self, report: ImportReport) -> None:
         self._finish_import()
@@ -1049,6 +1071,7 @@ class MainWindow(QMainWindow):
         window = MainWindow(AppContext(lib))
         window.show()
         self.next_window = window
+        self.replaced.emit(window)
         self.close()
         self.ctx.shutdown()
         return window

@@ -1,0 +1,1 @@
+"""Icons, the app icon and other files the app reads with importlib.resources."""
