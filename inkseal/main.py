@@ -18,6 +18,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         library, files = gui
         status: int = run_gui(library, files)
         return status
+    import signal
+
+    if hasattr(signal, "SIGPIPE"):
+        # `inkseal list | head`: stop quietly when the reader has gone, as other command-line
+        # tools do, instead of reporting a broken pipe.
+        signal.signal(signal.SIGPIPE, signal.SIG_DFL)
     from inkseal.cli import run
 
     return run(args)
@@ -44,10 +50,22 @@ def gui_arguments(args: list[str]) -> tuple[str | None, list[str]] | None:
             break
         elif arg.startswith("-") or (not files and arg in COMMANDS):
             return None
+        elif not _looks_like_a_file(arg):
+            return None  # a mistyped command: the command line says what the commands are
         else:
             files.append(_local_path(arg))
         i += 1
     return library, files
+
+
+def _looks_like_a_file(arg: str) -> bool:
+    """A file to open (it exists, or it has a folder or an extension, or is a file:// URL),
+    not a word such as a command with a typo."""
+    import os
+
+    if arg.startswith("file://") or os.sep in arg or "/" in arg or os.path.exists(arg):
+        return True
+    return "." in arg.strip(".")
 
 
 def _local_path(arg: str) -> str:

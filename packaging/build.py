@@ -43,11 +43,16 @@ def build(out: Path, work: Path, bundle_only: bool = False) -> list[Path]:
     made = [out / "inkseal"]
     print(f"bundle {made[0]} in {time.monotonic() - started:.0f} s", flush=True)
     if sys.platform.startswith("linux") and not bundle_only:
-        sys.path.insert(0, str(HERE / "linux"))
-        from build_deb import build_deb, build_tarball
-
-        made.append(build_deb(made[0], out, work / "deb-stage"))
-        made.append(build_tarball(made[0], out, work / "tar-stage"))
+        # In a process of its own: drawing the icons needs a Qt application, which must not
+        # be made in a caller that has (or will have) its own, such as the test suite.
+        for old in (*out.glob("inkseal_*.deb"), *out.glob("inkseal-*-linux-*.tar.gz")):
+            old.unlink()
+        subprocess.run(
+            [sys.executable, str(HERE / "linux" / "build_deb.py"), str(made[0]), str(out)],
+            check=True,
+            cwd=ROOT,
+        )
+        made += [*out.glob("inkseal_*.deb"), *out.glob("inkseal-*-linux-*.tar.gz")]
     return made
 
 

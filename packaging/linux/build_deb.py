@@ -98,6 +98,8 @@ if [ "${1:-}" = "--uninstall" ]; then
     rm -f "$prefix/bin/inkseal" "$data/applications/@ID@.desktop" \
         "$data/metainfo/@ID@.metainfo.xml"
     find "$data/icons/hicolor" -name '@ID@.*' -delete 2>/dev/null || true
+    command -v update-desktop-database >/dev/null 2>&1 && \
+        update-desktop-database -q "$data/applications" || true
     echo "Inkseal removed. Your library was not touched."
     exit 0
 fi

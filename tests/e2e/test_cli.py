@@ -302,3 +302,23 @@ def test_trash_from_the_cli(tmp_path: Path) -> None:
     run_json("trash", wid, lib=lib)
     assert run_json("empty-trash", lib=lib) == {"deleted": 1}
     assert run("show", wid, lib=lib).returncode == 1
+
+
+def test_a_reader_that_stops_early_is_no_error(tmp_path: Path) -> None:
+    # `inkseal list | head -1`: the pipe closes under the command; it stops without a word.
+    lib = tmp_path / "L"
+    (tmp_path / "pics").mkdir()
+    for i in range(3):
+        save(gradient(seed=i), tmp_path / "pics" / f"p{i}.png", "PNG")
+    assert run("import", str(tmp_path / "pics"), lib=lib).returncode == 0
+    proc = subprocess.Popen(
+        [sys.executable, str(REPO / "main.py"), "list", "--json", "--library", str(lib)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert proc.stdout is not None and proc.stderr is not None
+    proc.stdout.read(1)
+    proc.stdout.close()
+    err = proc.stderr.read().decode()
+    proc.wait(60)
+    assert "error" not in err.lower(), err

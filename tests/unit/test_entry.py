@@ -26,8 +26,9 @@ def test_the_command_list_is_the_parsers() -> None:
         (["a.png", "--library", "/L"], ("/L", ["a.png"])),
         # A launcher may pass URLs; a file named like a command after another file is a file.
         (["file:///home/me/My%20Art/x.png"], (None, ["/home/me/My Art/x.png"])),
-        (["a.png", "list"], (None, ["a.png", "list"])),
+        (["a.png", "./list"], (None, ["a.png", "./list"])),
         (["--", "--odd-name.png"], (None, ["--odd-name.png"])),
+        (["folder/scan"], (None, ["folder/scan"])),
     ],
 )
 def test_files_open_the_window(args: list[str], expected: tuple[object, list[str]]) -> None:
@@ -44,6 +45,9 @@ def test_files_open_the_window(args: list[str], expected: tuple[object, list[str
         ["scan", "x.png", "--json"],
         ["a.png", "--json"],
         ["file://otherhost/x.png", "--version"],
+        # Not a file: a command with a typo gets the command line's usage error.
+        ["frobnicate"],
+        ["lsit", "--library", "/L"],
     ],
 )
 def test_commands_and_options_go_to_the_command_line(args: list[str]) -> None:
