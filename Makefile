@@ -6,7 +6,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.inkseal-installed
-.PHONY: run test lint typecheck screenshots bench package clean setup
+.PHONY: run test lint typecheck screenshots bench package fuzz clean setup
 
 run: $(STAMP)
 	$(PY) main.py
@@ -42,6 +42,19 @@ bench: $(STAMP)
 # The installable app: dist/inkseal (PyInstaller), and on Linux the .deb and the tarball.
 package: $(STAMP)
 	$(PY) packaging/build.py --out dist --work build/pyinstaller
+
+# The long runs of the reliability tests: hypothesis with many examples, atheris
+# (coverage-guided, where it installs) over the corpus, and many more kills mid-import.
+FUZZ_SECONDS ?= 300
+fuzz: $(STAMP)
+	@$(PY) -m pip install --quiet --disable-pip-version-check atheris || echo "atheris does not install here; hypothesis only"
+	INKSEAL_FUZZ_EXAMPLES=20000 INKSEAL_FUZZ_RANDOM=1 INKSEAL_KILLS=100 QT_QPA_PLATFORM=offscreen \
+		$(PY) -m pytest -q -p no:cacheprovider --durations=0 tests/unit/test_fuzz.py \
+		tests/unit/test_hostile_files.py tests/e2e/test_crash_safety.py
+	@if $(PY) -c "import atheris" 2>/dev/null; then \
+		mkdir -p build/fuzz-corpus && cp ../shared/corpus/* build/fuzz-corpus/ 2>/dev/null; \
+		$(PY) tests/fuzz/atheris_probe.py -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=4000 \
+			-artifact_prefix=build/fuzz- build/fuzz-corpus; fi
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache

@@ -13,7 +13,8 @@ import json
 import signal
 import sys
 from collections.abc import Iterator, Sequence
-from typing import Any, NoReturn, TextIO
+from pathlib import Path
+from typing import Any, NoReturn, TextIO, cast
 
 from inkseal import __version__
 
@@ -44,7 +45,7 @@ COMMANDS = (
     "import", "list", "scan", "trash", "restore", "empty-trash", "rescan", "show", "tag",
     "untag", "rename", "declare", "attach", "detach", "role", "link", "history", "verify",
     "report", "verify-report", "export", "training", "export-catalogue", "import-catalogue",
-    "identity",
+    "backup", "restore-backup", "identity",
 )  # fmt: skip
 
 
@@ -307,6 +308,19 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="DIR",
         help="where the files are: the old library's folder, or any folder holding them",
     )
+
+    p = sub.add_parser(
+        "backup",
+        parents=[common],
+        help="copy the whole library to a new folder (safe while the app runs)",
+    )
+    p.add_argument("destination", metavar="NEW_FOLDER")
+    p = sub.add_parser(
+        "restore-backup",
+        parents=[common],
+        help="put a backup in place of the library (the old one is kept beside it)",
+    )
+    p.add_argument("backup", metavar="BACKUP_FOLDER")
 
     p = sub.add_parser("identity", parents=[common], help="the artist's signing identity")
     isub = p.add_subparsers(dest="identity_command", metavar="ACTION", parser_class=_Parser)
@@ -917,6 +931,54 @@ def _cmd_edit(lib: Any, args: argparse.Namespace, out: TextIO) -> int:
     return EXIT_OK
 
 
+def _cmd_backup(lib: Any, args: argparse.Namespace, out: TextIO) -> int:
+    from inkseal.library.backup import backup_library
+
+    with _cancellable() as cancel:
+        result = backup_library(lib, Path(args.destination), cancelled=lambda: cancel.cancelled)
+    if result.cancelled:
+        out.write("backup cancelled; nothing was kept\n")
+        return EXIT_FAILED
+    if args.json:
+        out.write(
+            json.dumps(
+                {
+                    "folder": str(result.folder),
+                    "works": result.works,
+                    "files": result.files,
+                    "bytes": result.bytes,
+                }
+            )
+            + "\n"
+        )
+    else:
+        out.write(
+            f"backed up {result.works} works and {result.files} files "
+            f"({result.bytes / 1e6:.1f} MB) to {result.folder}\n"
+        )
+    return EXIT_OK
+
+
+class _Shown:
+    """A text stream for people: control characters in what is written (an ANSI escape in a
+    file name or a prompt) are written as escapes, so the terminal shows them instead of
+    obeying them. JSON output needs none of this: json.dumps escapes them itself."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        from inkseal.library.text import escape_controls
+
+        return self._stream.write(escape_controls(text))
+
+    def flush(self) -> None:
+        self._stream.flush()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
+
+
 def run(argv: Sequence[str], out: TextIO | None = None, err: TextIO | None = None) -> int:
     """Run one command; returns the exit status."""
     out = out or sys.stdout
@@ -933,6 +995,9 @@ def run(argv: Sequence[str], out: TextIO | None = None, err: TextIO | None = Non
         err.write("inkseal: a command is needed (see --help)\n")
         return EXIT_USAGE
     args.json = getattr(args, "json", False)
+    if not args.json:
+        out = cast(TextIO, _Shown(out))
+    err = cast(TextIO, _Shown(err))
     from inkseal.library.errors import InksealError, InvalidInput
     from inkseal.library.library import open_library
 
@@ -949,6 +1014,21 @@ def run(argv: Sequence[str], out: TextIO | None = None, err: TextIO | None = Non
         except Exception as exc:
             err.write(f"inkseal: unexpected error: {type(exc).__name__}: {exc}\n")
             return EXIT_FAILED
+    if args.command == "restore-backup":
+        # Replaces the library folder, so it must not be opened here.
+        from inkseal.library.backup import restore_backup
+        from inkseal.library.library import resolve_library_dir
+
+        root = resolve_library_dir(getattr(args, "library", None))
+        try:
+            aside = restore_backup(Path(args.backup), root)
+        except InksealError as exc:
+            err.write(f"inkseal: {exc}\n")
+            return EXIT_FAILED
+        out.write(f"restored {args.backup} to {root}\n")
+        if aside.exists():
+            out.write(f"the library that was there is kept in {aside}\n")
+        return EXIT_OK
     if args.command == "scan":
         # Read-only: needs no library, and never creates one.
         try:
@@ -988,6 +1068,8 @@ def run(argv: Sequence[str], out: TextIO | None = None, err: TextIO | None = Non
                 return _cmd_training(lib, args, out)
             if args.command in ("export-catalogue", "import-catalogue"):
                 return _cmd_catalogue(lib, args, out)
+            if args.command == "backup":
+                return _cmd_backup(lib, args, out)
             return _cmd_edit(lib, args, out)
     except UsageError as exc:
         err.write(f"inkseal: {exc}\n")
@@ -1002,7 +1084,9 @@ def run(argv: Sequence[str], out: TextIO | None = None, err: TextIO | None = Non
         err.write("inkseal: interrupted\n")
         return EXIT_FAILED
     except Exception as exc:  # never a traceback for the user; say what broke
-        err.write(
-            f"inkseal: unexpected error: {type(exc).__name__}: {' '.join(str(exc).split())}\n"
-        )
+        from inkseal.library.errors import BUSY, DISK_FULL, READ_ONLY, describe
+
+        message = describe(exc)
+        known = message in (BUSY, DISK_FULL, READ_ONLY) or message.startswith("permission")
+        err.write(f"inkseal: {message if known else 'unexpected error: ' + message}\n")
         return EXIT_FAILED

@@ -45,6 +45,7 @@ def setup_pillow() -> None:
         warnings.filterwarnings("ignore", message="Image appears to be a malformed MPO file")
         warnings.filterwarnings("ignore", message=".*Corrupt EXIF data.*")
         warnings.filterwarnings("ignore", message=".*Possibly corrupt EXIF.*")
+        warnings.filterwarnings("ignore", message="Tag data larger than file")
         warnings.filterwarnings("ignore", message=".*Palette images with Transparency.*")
         _setup_done = True
 
@@ -63,13 +64,32 @@ class Decoded:
     perceptual_hash: str | None = None
 
 
+def _without_text_chunks(data: bytes) -> bytes:
+    """The PNG `data` with its tEXt, zTXt and iTXt chunks left out."""
+    from inkseal.library.pngchunks import PNG_SIGNATURE, iter_chunks
+
+    parts = [PNG_SIGNATURE]
+    for chunk in iter_chunks(data):
+        if chunk.type not in ("tEXt", "zTXt", "iTXt"):
+            parts.append(data[chunk.offset : chunk.offset + chunk.length + 12])
+    return b"".join(parts)
+
+
 def open_image(data: bytes) -> Image.Image:
     """Open (but do not decode) an image held in memory."""
     setup_pillow()
     from PIL import Image, UnidentifiedImageError
 
     try:
-        return Image.open(io.BytesIO(data))
+        try:
+            return Image.open(io.BytesIO(data))
+        except ValueError as exc:
+            # Pillow refuses a whole PNG over one text chunk that inflates past its limit (a
+            # zTXt bomb, or a huge prompt). The pixels are fine: open them without the text,
+            # which Inkseal's own reader takes, cut to its limits.
+            if "too large" not in str(exc).lower() or not data.startswith(b"\x89PNG"):
+                raise
+            return Image.open(io.BytesIO(_without_text_chunks(data)))
     except Image.DecompressionBombError as exc:
         raise DecodeError(f"refused as a decompression bomb: {_bomb_detail(exc)}") from exc
     except UnidentifiedImageError as exc:
@@ -172,6 +192,8 @@ def decode(img: Image.Image, max_side: int = THUMB_SIDE) -> Decoded:
     except MemoryError as exc:
         raise DecodeError("too large to decode in memory") from exc
     except (OSError, ValueError, TypeError, SyntaxError, EOFError, IndexError, KeyError) as exc:
+        raise DecodeError(_decode_reason(exc)) from exc
+    except Exception as exc:  # codecs' own errors (libavif's RuntimeError, found by fuzzing)
         raise DecodeError(_decode_reason(exc)) from exc
     return Decoded(width, height, frames, orientation, out.getvalue(), ext, tuple(problems), phash)
 

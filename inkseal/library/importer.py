@@ -30,6 +30,7 @@ from sqlalchemy.orm import Session
 
 from inkseal.library.detect.run import Detection
 from inkseal.library.dto import ImportOutcome, ImportProgress, ImportReport
+from inkseal.library.errors import describe
 from inkseal.library.events import append_event
 from inkseal.library.formats import Format
 from inkseal.library.imaging import Decoded, DecodeError, decode, open_image
@@ -43,6 +44,7 @@ from inkseal.library.probe import (
     probe_file,
     read_file,
 )
+from inkseal.library.text import plain_line
 from inkseal.models.entities import Asset, Event, FileRole, Signal, Work
 
 # Operating-system clutter that is never artwork.
@@ -372,7 +374,7 @@ def _stage(
         if staged is not None:
             staged.unlink(missing_ok=True)
         _drop_unused_thumb(lib, sha, thumb_rel)
-        return _failed(path, f"could not be saved into the library: {exc.strerror or exc}", sha)
+        return _failed(path, f"could not be saved into the library: {describe(exc)}", sha)
     return _Prepared(
         path=path,
         sha256=sha,
@@ -410,8 +412,8 @@ def signals_from_findings(detection: Detection) -> list[Signal]:
 
 
 def _title_for(path: Path) -> str:
-    title = path.stem.strip() or path.name
-    return title[:500]
+    title = plain_line(path.stem, 500) or plain_line(path.name, 500) or "untitled"
+    return title
 
 
 def place_in_store(lib: Library, p: _Prepared) -> tuple[str | None, Path | None]:
@@ -536,7 +538,7 @@ def _commit(
         if placed is not None:
             placed.unlink(missing_ok=True)
         _drop_unused_thumb(lib, p.sha256, p.thumb_rel)
-        return _failed(p.path, f"could not be recorded in the library: {one_line(exc)}", p.sha256)
+        return _failed(p.path, f"could not be recorded in the library: {describe(exc)}", p.sha256)
     finally:
         if p.staged is not None:
             p.staged.unlink(missing_ok=True)
@@ -648,7 +650,12 @@ def run_pipeline(
     pending: deque[Future[_Result]] = deque()
     todo = iter(files)
     cancelled = False
-    with ThreadPoolExecutor(max_workers=n_workers, thread_name_prefix="inkseal-import") as pool:
+    from inkseal.library.recovery import working
+
+    with (
+        working(lib),
+        ThreadPoolExecutor(max_workers=n_workers, thread_name_prefix="inkseal-import") as pool,
+    ):
         try:
             while True:
                 while not cancel.cancelled and len(pending) < window:

@@ -8,8 +8,9 @@ import sqlite3
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, event
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -48,6 +49,9 @@ class Library:
     read: sessionmaker[Session] = field(repr=False)
     # Sessions for changes: one transaction per user action, `with lib.write.begin() as s:`.
     write: sessionmaker[Session] = field(repr=False)
+    # What the open cleaned up after a process that was killed mid-import (recovery.py).
+    recovery: Any = field(default=None, repr=False)
+    recovery_error: str | None = field(default=None, repr=False)
 
     @property
     def db_path(self) -> Path:
@@ -91,6 +95,7 @@ def open_library(path: str | os.PathLike[str] | None = None) -> Library:
     except OSError as exc:
         raise LibraryError(f"cannot create the library folder {root}: {exc.strerror}") from exc
     engine = db.make_engine(root / DB_NAME)
+    event.listen(engine, "handle_error", _say_plainly)
     try:
         db.migrate(engine, root / DB_NAME)
     except (SQLAlchemyError, sqlite3.DatabaseError) as exc:
@@ -102,12 +107,37 @@ def open_library(path: str | os.PathLike[str] | None = None) -> Library:
         engine.dispose()
         raise LibraryError(str(exc)) from exc
     _clean_tmp(root / "store" / "tmp")
-    return Library(
+    lib = Library(
         root=root,
         engine=engine,
         read=db.make_sessionmaker(engine),
         write=db.make_sessionmaker(engine, write=True),
     )
+    from inkseal.library.recovery import recover
+
+    try:
+        lib.recovery = recover(lib)
+    except (OSError, SQLAlchemyError) as exc:
+        # The library is usable; the leftovers wait for the next open.
+        lib.recovery = None
+        lib.recovery_error = str(exc)
+    return lib
+
+
+def _say_plainly(context: Any) -> None:
+    """Database failures the user can act on become InksealErrors with words for them (a
+    busy library, a full disk, a read-only folder), so that the window's and the command
+    line's error handling shows them as messages."""
+    from inkseal.library.errors import BUSY, DISK_FULL, READ_ONLY, LibraryBusy, describe
+
+    exc = context.original_exception
+    if not isinstance(exc, sqlite3.OperationalError):
+        return
+    message = describe(exc)
+    if message == BUSY:
+        raise LibraryBusy(message) from exc
+    if message in (DISK_FULL, READ_ONLY):
+        raise LibraryError(message) from exc
 
 
 def _clean_tmp(tmp: Path) -> None:

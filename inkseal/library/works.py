@@ -26,6 +26,7 @@ from inkseal.library.dto import (
 from inkseal.library.errors import InvalidInput, NotFound
 from inkseal.library.events import append_event
 from inkseal.library.library import Library
+from inkseal.library.text import plain_line
 from inkseal.models.entities import (
     AIStage,
     AIUse,
@@ -394,7 +395,7 @@ def _load_json(text: str) -> dict[str, Any]:
 
 
 def rename(lib: Library, work_id: int, title: str) -> None:
-    title = " ".join(title.split())
+    title = plain_line(title)
     if not title:
         raise InvalidInput("a title cannot be empty")
     if len(title) > MAX_TITLE:
@@ -419,7 +420,7 @@ def _clean_field(name: str, value: str | None) -> str | None:
         raise InvalidInput(f"{name!r} cannot be edited this way")
     if value is None:
         return None
-    text = value.strip() if name == "description" else " ".join(value.split())
+    text = value.strip() if name == "description" else plain_line(value)
     if not text:
         return None
     if name == "creation_date":
@@ -481,7 +482,7 @@ def _clean_tags(tags: Iterable[str]) -> list[str]:
     out: list[str] = []
     seen: set[str] = set()
     for raw in tags:
-        name = " ".join(raw.split())
+        name = plain_line(raw)
         if not name:
             raise InvalidInput("a tag cannot be empty")
         if len(name) > MAX_TAG:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from datetime import UTC, datetime
 from importlib import resources
@@ -11,7 +12,9 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, event, inspect
 from sqlalchemy.orm import Session, sessionmaker
 
-BUSY_TIMEOUT_MS = 10_000
+# How long a writer waits for another process's write to finish before saying the library
+# is busy. $INKSEAL_BUSY_TIMEOUT_MS changes it (the tests make it short).
+BUSY_TIMEOUT_MS = int(os.environ.get("INKSEAL_BUSY_TIMEOUT_MS", "10000"))
 
 
 def _set_pragmas(dbapi_conn: Any, _record: Any) -> None:
@@ -104,7 +107,14 @@ def backup_database(db_path: Path, label: str) -> Path:
     """A consistent copy of the catalogue beside it, made with SQLite's backup API."""
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     target = db_path.with_name(f"{db_path.name}.bak-{label}-{stamp}")
-    src = sqlite3.connect(db_path)
+    copy_database(db_path, target)
+    return target
+
+
+def copy_database(source: Path, target: Path) -> None:
+    """Copy a catalogue with SQLite's backup API: a consistent snapshot, even while other
+    connections (other processes) write to it."""
+    src = sqlite3.connect(source)
     try:
         dst = sqlite3.connect(target)
         try:
@@ -113,4 +123,3 @@ def backup_database(db_path: Path, label: str) -> Path:
             dst.close()
     finally:
         src.close()
-    return target

@@ -7,7 +7,6 @@ made (their file date, else when they were imported), so a reader sees sketch ->
 
 from __future__ import annotations
 
-import html
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -31,6 +30,7 @@ from PySide6.QtWidgets import (
 from inkseal.library import evidence
 from inkseal.library.dto import FileDetail, WorkDetail
 from inkseal.library.evidence import ROLE_WORDS
+from inkseal.library.text import html_text
 from inkseal.ui.commands import DetachCommand, ReorderCommand, RoleCommand
 
 if TYPE_CHECKING:
@@ -287,7 +287,7 @@ class FilesPanel(QWidget):
 
 def timeline_html(work: WorkDetail) -> str:
     """The files by the date they were made, oldest first, with thumbnails and hashes."""
-    e = html.escape
+    e = html_text
     files = sorted(
         work.files,
         key=lambda f: (

@@ -7,7 +7,6 @@ Text from the library or from files is escaped wherever it is shown as rich text
 from __future__ import annotations
 
 import contextlib
-import html
 from collections.abc import Callable
 from typing import Any
 
@@ -38,6 +37,7 @@ from inkseal.library.errors import InksealError, NotFound
 from inkseal.library.history import describe_event, link_words
 from inkseal.library.library import Library
 from inkseal.library.links import KINDS as LINK_KINDS
+from inkseal.library.text import html_text
 from inkseal.ui.commands import (
     DeclareCommand,
     FieldsCommand,
@@ -596,14 +596,14 @@ def _verified_line(i: FileInfo) -> str:
     if i.verify_status == "ok":
         return f"<br><small style='color:#2e7d32'>✔ verified unchanged {when}</small>"
     return (
-        f"<br><small style='color:#b71c1c'>✘ {html.escape(i.verify_status or '?')} "
+        f"<br><small style='color:#b71c1c'>✘ {html_text(i.verify_status or '?')} "
         f"at verification {when}</small>"
     )
 
 
 def details_html(w: WorkDetail) -> str:
     """The read-only part of the record, escaped: class, review, files, signals, history."""
-    e = html.escape  # everything shown comes from the library or from files: untrusted
+    e = html_text  # everything shown comes from the library or from files: untrusted
     label, colour = CLASS_STYLE.get(w.provenance_class, ("?", "#666"))
     parts = [
         f"<p><span style='background:{colour};color:white'>&nbsp;{e(label)}&nbsp;</span></p>",
@@ -646,7 +646,7 @@ def details_html(w: WorkDetail) -> str:
 
 def similar_html(similar: tuple[tuple[int, str, int], ...]) -> str:
     """Works whose pictures look like this one: copies, resized or re-encoded versions."""
-    e = html.escape
+    e = html_text
     if not similar:
         return "<p style='color:#777'>No other work looks like this one.</p>"
     rows = [
@@ -661,7 +661,7 @@ def similar_html(similar: tuple[tuple[int, str, int], ...]) -> str:
 
 def history_html(w: WorkDetail) -> str:
     """The work's history in plain words, oldest first, with each entry's chained hash."""
-    e = html.escape
+    e = html_text
     rows = [
         "<table cellspacing='0' cellpadding='3' width='100%'>",
     ]

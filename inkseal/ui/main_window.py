@@ -94,6 +94,7 @@ class MainWindow(QMainWindow):
     verify_finished = Signal(object)  # VerifyReport
     report_finished = Signal(object)  # ReportResult
     export_finished = Signal(object)  # list of ExportOutcome
+    backup_finished = Signal(object)  # BackupResult
     replaced = Signal(object)  # the MainWindow that File > Open Library put in this one's place
 
     def __init__(self, ctx: AppContext) -> None:
@@ -220,6 +221,14 @@ class MainWindow(QMainWindow):
         self._build_menus()
         self._restore_state()
         self.refresh()
+        recovery = ctx.library.recovery
+        if recovery is not None and recovery.interrupted and not recovery.deferred:
+            self.statusBar().showMessage(
+                "An import was cut short last time (the app or the computer stopped); "
+                f"{recovery.removed} half-written file(s) it left were removed. "
+                "Everything it had finished is in the library.",
+                20000,
+            )
 
     # Menus ------------------------------------------------------------------------------
     def _build_menus(self) -> None:
@@ -316,6 +325,14 @@ class MainWindow(QMainWindow):
         )
         self.verify_action.triggered.connect(self.start_verify)
         library_menu.addAction(self.verify_action)
+        self.backup_action = QAction("&Back Up…", self)
+        self.backup_action.setShortcut(QKeySequence("Ctrl+Shift+B"))
+        self.backup_action.setToolTip(
+            "Copy the whole library (catalogue, files, signing identity) to a new folder, "
+            "while you keep working"
+        )
+        self.backup_action.triggered.connect(self.ask_backup)
+        library_menu.addAction(self.backup_action)
 
         view_menu = self.menuBar().addMenu("&View")
         find = QAction("&Find", self)
@@ -942,6 +959,49 @@ class MainWindow(QMainWindow):
             on_done=done,
             on_error=lambda m: self._on_import_error(m, "Verification"),
             on_progress=progress,
+        )
+        return True
+
+    # Backup ------------------------------------------------------------------------------
+    def ask_backup(self) -> None:
+        from inkseal.library.backup import default_backup_name
+
+        parent = QFileDialog.getExistingDirectory(self, "Back up the library into")
+        if parent:
+            self.start_backup(Path(parent) / default_backup_name(self.ctx.library))
+
+    def start_backup(self, destination: Path) -> bool:
+        from inkseal.library.backup import BackupResult, backup_library
+
+        if self._importing:
+            self.statusBar().showMessage("Wait for the running task to finish.", 4000)
+            return False
+        lib = self.ctx.library
+        cancel = self._begin_long_task()
+
+        def done(result: BackupResult) -> None:
+            self._finish_import()
+            if result.cancelled:
+                self.statusBar().showMessage("Backup cancelled; nothing was kept.", 8000)
+            else:
+                self.statusBar().showMessage(
+                    f"Backed up {result.works} works and {result.files} files "
+                    f"({result.bytes / 1e6:.1f} MB) to {result.folder}",
+                    15000,
+                )
+            self.backup_finished.emit(result)
+
+        run_task(
+            self.ctx.tasks,
+            lambda report_progress: backup_library(
+                lib,
+                destination,
+                progress=lambda d, t: report_progress((d, t)),
+                cancelled=lambda: cancel.cancelled,
+            ),
+            on_done=done,
+            on_error=lambda m: self._on_import_error(m, "The backup"),
+            on_progress=lambda p: self._show_progress(p[0], p[1], "Backing up %v of %m"),
         )
         return True
 

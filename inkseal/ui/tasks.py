@@ -35,8 +35,10 @@ class Task(QRunnable):
         try:
             result = self.fn(self.signals.progress.emit)
         except Exception as exc:  # shown to the user, never lost silently
+            from inkseal.library.errors import describe
+
             traceback.print_exc()
-            self.signals.failed.emit(f"{type(exc).__name__}: {exc}")
+            self.signals.failed.emit(describe(exc))
         else:
             self.signals.finished.emit(result)
 

@@ -221,3 +221,32 @@ def test_class_for_many_keeps_each_works_own_uses_and_note(qtbot, window, tmp_pa
         ["SDXL"],
         "mine",
     )
+
+
+def test_an_edit_while_another_process_writes_says_the_library_is_busy(
+    qtbot, window, tmp_path: Path, monkeypatch
+) -> None:
+    import sqlite3
+
+    from inkseal.library.errors import BUSY
+    from inkseal.models import db
+
+    (wid,) = _import(qtbot, window, tmp_path, 1)
+    _select(window, [wid])
+    lib = window.ctx.library
+    monkeypatch.setattr(db, "BUSY_TIMEOUT_MS", 200)  # new connections wait this long
+    lib.engine.dispose()
+    shown: list[str] = []
+    monkeypatch.setattr(
+        "inkseal.ui.inspector.QMessageBox.warning", lambda _p, _t, text: shown.append(text)
+    )
+    other = sqlite3.connect(lib.db_path, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")  # the command line, in the middle of a long import
+    try:
+        _type(qtbot, window.inspector.title, "Crane in mist")
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+    assert shown == [BUSY]
+    assert get_work(lib, wid).title == "w0"
+    assert window.undo_stack.count() == 0
