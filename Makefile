@@ -38,9 +38,11 @@ bench: $(STAMP)
 	$(PY) benchmarks/scan_speed.py
 	QT_QPA_PLATFORM=offscreen $(PY) benchmarks/report_speed.py
 	$(PY) benchmarks/startup.py
+	$(PY) benchmarks/scale.py --works 1000000
 
 # The installable app: dist/inkseal (PyInstaller), and on Linux the .deb and the tarball.
 package: $(STAMP)
+	@sh packaging/linux/ensure-system-packages.sh binutils
 	$(PY) packaging/build.py --out dist --work build/pyinstaller
 
 # The long runs of the reliability tests: hypothesis with many examples, atheris

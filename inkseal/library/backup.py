@@ -23,7 +23,7 @@ from pathlib import Path
 
 from inkseal.library.errors import InksealError
 from inkseal.library.identity import identity_dir
-from inkseal.library.library import DB_NAME, Library
+from inkseal.library.library import DB_NAME, LOCK_NAME, Library
 from inkseal.models.db import copy_database
 
 ProgressFn = Callable[[int, int], None]
@@ -166,13 +166,46 @@ def restore_backup(backup: Path, library_root: Path) -> Path:
     stamp = datetime.now(UTC).strftime("%Y-%m-%d %H%M%S")
     aside = root.with_name(f"{root.name} before restore {stamp}")
     staging = root.with_name(f".{root.name}.restoring")
-    shutil.rmtree(staging, ignore_errors=True)
+    lock = _lock_alone(root)
     try:
-        shutil.copytree(backup, staging, ignore=shutil.ignore_patterns(MARK))
-        if root.exists():
-            os.replace(root, aside)
-        os.replace(staging, root)
-    except OSError as exc:
         shutil.rmtree(staging, ignore_errors=True)
-        raise BackupError(f"the backup could not be restored: {exc.strerror}") from exc
+        try:
+            shutil.copytree(backup, staging, ignore=shutil.ignore_patterns(MARK, LOCK_NAME))
+        except OSError as exc:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise BackupError(f"the backup could not be copied: {exc.strerror}") from exc
+        moved = False
+        try:
+            if root.exists():
+                os.replace(root, aside)
+                moved = True
+            os.replace(staging, root)
+        except OSError as exc:
+            if moved and not root.exists():
+                os.replace(aside, root)  # put the library back where it was
+            shutil.rmtree(staging, ignore_errors=True)
+            raise BackupError(f"the backup could not be restored: {exc.strerror}") from exc
+    finally:
+        if lock is not None:
+            os.close(lock)
     return aside
+
+
+def _lock_alone(root: Path) -> int | None:
+    """The library's lock, exclusively: refused while a window or a command has it open (a
+    running app would go on writing into the folder being replaced)."""
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - Windows
+        return None
+    if not root.exists():
+        return None
+    fd = os.open(root / LOCK_NAME, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        raise BackupError(
+            "the library is open in Inkseal (the window or a command): close it, then restore"
+        ) from None
+    return fd

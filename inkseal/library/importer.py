@@ -44,6 +44,7 @@ from inkseal.library.probe import (
     probe_file,
     read_file,
 )
+from inkseal.library.recovery import note_writing
 from inkseal.library.text import plain_line
 from inkseal.models.entities import Asset, Event, FileRole, Signal, Work
 
@@ -181,6 +182,9 @@ def _thumb_rel(sha: str, ext: str) -> str:
 
 def _write_atomically(target: Path, data: bytes, tmp_dir: Path) -> None:
     tmp = tmp_dir / f"{uuid.uuid4().hex}.part"
+    root = tmp_dir.parent.parent  # <library>/store/tmp
+    note_writing(root, tmp)  # a crash leaves them listed for the next open to remove
+    note_writing(root, target)
     with open(tmp, "wb") as fh:
         fh.write(data)
     try:
@@ -364,6 +368,7 @@ def _stage(
             _write_atomically(lib.root / thumb_rel, decoded.thumbnail, lib.tmp_dir)
         if not reference:
             staged = lib.tmp_dir / f"{uuid.uuid4().hex}.part"
+            note_writing(lib.root, staged)
             with open(staged, "wb") as fh:
                 fh.write(raw.data)
                 fh.flush()
@@ -431,6 +436,7 @@ def place_in_store(lib: Library, p: _Prepared) -> tuple[str | None, Path | None]
         # Left by an interrupted earlier import, or held by another work: same content.
         p.staged.unlink(missing_ok=True)
         return stored_rel, None
+    note_writing(lib.root, final)
     if final.exists():  # a damaged leftover (cut short by a crash): replace it
         os.chmod(final, 0o644)
     os.chmod(p.staged, 0o444)  # the store's copies are never modified

@@ -14,7 +14,7 @@ from sqlalchemy import Engine, event
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-from inkseal.library.errors import LibraryError
+from inkseal.library.errors import InksealError, LibraryError
 from inkseal.models import db
 
 APP_NAME = "Inkseal"
@@ -52,6 +52,8 @@ class Library:
     # What the open cleaned up after a process that was killed mid-import (recovery.py).
     recovery: Any = field(default=None, repr=False)
     recovery_error: str | None = field(default=None, repr=False)
+    # A shared lock on LOCK_NAME held while the library is open (see hold_open_lock).
+    lock_fd: int | None = field(default=None, repr=False)
 
     @property
     def db_path(self) -> Path:
@@ -71,6 +73,9 @@ class Library:
 
     def close(self) -> None:
         self.engine.dispose()
+        if self.lock_fd is not None:
+            os.close(self.lock_fd)  # releases the shared lock
+            self.lock_fd = None
 
     def __enter__(self) -> Library:
         return self
@@ -94,6 +99,7 @@ def open_library(path: str | os.PathLike[str] | None = None) -> Library:
             (root / sub).mkdir(exist_ok=True)
     except OSError as exc:
         raise LibraryError(f"cannot create the library folder {root}: {exc.strerror}") from exc
+    lock_fd = hold_open_lock(root)
     engine = db.make_engine(root / DB_NAME)
     event.listen(engine, "handle_error", _say_plainly)
     try:
@@ -106,22 +112,51 @@ def open_library(path: str | os.PathLike[str] | None = None) -> Library:
     except RuntimeError as exc:
         engine.dispose()
         raise LibraryError(str(exc)) from exc
+    except BaseException:
+        engine.dispose()
+        raise
     _clean_tmp(root / "store" / "tmp")
     lib = Library(
         root=root,
         engine=engine,
         read=db.make_sessionmaker(engine),
         write=db.make_sessionmaker(engine, write=True),
+        lock_fd=lock_fd,
     )
     from inkseal.library.recovery import recover
 
     try:
         lib.recovery = recover(lib)
-    except (OSError, SQLAlchemyError) as exc:
+    except (OSError, SQLAlchemyError, InksealError) as exc:
         # The library is usable; the leftovers wait for the next open.
         lib.recovery = None
         lib.recovery_error = str(exc)
     return lib
+
+
+LOCK_NAME = ".inkseal-open.lock"
+
+
+def hold_open_lock(root: Path) -> int | None:
+    """Take a shared lock on the library's lock file for as long as it is open: any number of
+    windows and commands may have it open, but a restore (which replaces the whole folder)
+    needs the lock alone. None where the system has no flock (Windows)."""
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - Windows
+        return None
+    try:
+        fd = os.open(root / LOCK_NAME, os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError:
+        return None  # a read-only library can still be read
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        raise LibraryError(
+            f"{root} is being restored from a backup; open it again when that is done"
+        ) from None
+    return fd
 
 
 def _say_plainly(context: Any) -> None:

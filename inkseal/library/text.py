@@ -22,12 +22,14 @@ def plain_line(text: str, limit: int | None = None) -> str:
 
 
 def escape_controls(text: str) -> str:
-    """`text` with control characters other than newline and tab written as escapes
+    """`text` with control characters other than newline, tab and carriage return written as
+    escapes
     (ESC as \\x1b), so that a terminal shows them instead of obeying them."""
     return _CONTROL_BUT_LINES.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
 
 
-_CONTROL_BUT_LINES = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+# Newline, tab and carriage return (progress lines redraw themselves with it) are kept.
+_CONTROL_BUT_LINES = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
 
 def html_text(text: object) -> str:
@@ -35,4 +37,4 @@ def html_text(text: object) -> str:
     control characters written as escapes (shown, not dropped)."""
     import html
 
-    return html.escape(escape_controls(str(text)))
+    return html.escape(escape_controls(str(text).translate(_BIDI_CONTROLS)))

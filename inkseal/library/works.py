@@ -527,7 +527,9 @@ def _remove_named(
     with lib.write.begin() as s:
         work = _get(s, work_id)
         current: list[Any] = getattr(work, attr)
-        removed = [x for x in current if x.name.lower() in wanted]
+        # Names stored before names were cleaned may hold control characters: compare the
+        # cleaned forms, so that every tag can still be removed.
+        removed = [x for x in current if plain_line(x.name).lower() in wanted]
         for x in removed:
             current.remove(x)
         gone = [x.name for x in removed]

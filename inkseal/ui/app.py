@@ -41,7 +41,7 @@ def run_gui(library: str | None = None, files: Sequence[str] = ()) -> int:
 
     from inkseal.library.errors import InksealError
     from inkseal.library.library import open_library, resolve_library_dir
-    from inkseal.ui.single_instance import InstanceServer, send_to_running
+    from inkseal.ui.single_instance import InstanceServer, primary_lock, send_to_running
 
     existing = QApplication.instance()
     app = existing if isinstance(existing, QApplication) else QApplication(sys.argv)
@@ -53,11 +53,31 @@ def run_gui(library: str | None = None, files: Sequence[str] = ()) -> int:
     app.setWindowIcon(app_icon())
 
     root = resolve_library_dir(library)
-    if send_to_running(root, files):
-        return 0
+    lock = primary_lock(root)
+    if lock is None or not lock.tryLock(0):
+        # Another launch is, or is becoming, the app on this library: hand the files over,
+        # waiting for it to listen if it is still starting.
+        deadline = time.monotonic() + (30 if lock is not None else 0)
+        while True:
+            if send_to_running(root, files, timeout_ms=1000):
+                return 0
+            if lock is None or lock.tryLock(0):
+                break  # nobody holds it any more (it crashed while starting): be the app
+            if time.monotonic() > deadline:
+                QMessageBox.critical(
+                    None,
+                    "Inkseal",
+                    "Inkseal is starting on this library but does not answer. "
+                    "Wait a moment, then try again.",
+                )
+                return 1
+            time.sleep(0.2)
+    server = InstanceServer(app)
+    server.listen(root)  # at once: later launches find this app while it opens the library
     try:
         lib = open_library(root)
     except InksealError as exc:
+        server.close()
         QMessageBox.critical(None, "Inkseal cannot open the library", str(exc))
         return 1
     from inkseal.ui.context import AppContext
@@ -68,8 +88,7 @@ def run_gui(library: str | None = None, files: Sequence[str] = ()) -> int:
     remember_library(str(lib.root))
     ctx = AppContext(lib)
     window = MainWindow(ctx)
-    server = InstanceServer(app)
-    server.listen(lib.root)
+    locks = [lock]
 
     def current() -> MainWindow:
         # File > Open Library replaces the window (and its context) by a new one.
@@ -80,6 +99,11 @@ def run_gui(library: str | None = None, files: Sequence[str] = ()) -> int:
 
     def follow(w: MainWindow) -> None:
         # Another library opened: later launches on it find this app, not on the old one.
+        new_lock = primary_lock(w.ctx.library.root)
+        for old in locks:
+            if old is not None:
+                old.unlock()
+        locks[:] = [new_lock if new_lock is not None and new_lock.tryLock(0) else None]
         server.listen(w.ctx.library.root)
         w.replaced.connect(follow)
 
@@ -97,6 +121,9 @@ def run_gui(library: str | None = None, files: Sequence[str] = ()) -> int:
     finally:
         server.close()
         current().ctx.shutdown()
+        for held in locks:
+            if held is not None:
+                held.unlock()
 
 
 def _report_first_paint(window: MainWindow) -> None:

@@ -603,7 +603,8 @@ class MainWindow(QMainWindow):
         self.refresh()
         if self._queued:
             queued, self._queued = self._queued, []
-            QTimer.singleShot(0, lambda: self.start_import(queued))
+            # Through open_files: should another task start first, they wait again.
+            QTimer.singleShot(0, lambda: self.open_files(queued))
 
     def _on_import_done(self, report: ImportReport) -> None:
         self._finish_import()
@@ -709,6 +710,9 @@ class MainWindow(QMainWindow):
             return False
         ok, role = self.ask_attach_role(paths, title)
         if not ok:
+            return False
+        if self._importing:  # files handed over by another launch while the dialog was open
+            self.statusBar().showMessage("Wait for the running import to finish.", 4000)
             return False
         lib = self.ctx.library
         cancel = self._begin_long_task()

@@ -6,8 +6,10 @@ over the library. The first instance listens on a local socket (a Unix socket, o
 on Windows) whose name comes from the library's folder and the user; a later launch connects,
 sends the paths as one line of JSON and waits for "ok".
 
-Only paths travel, never commands, and the socket is the user's own (QLocalServer's
-UserAccessOption), so another user cannot make the app import anything.
+Only paths travel, never commands. The socket lies in a folder only the user can enter, and
+is the user's own (QLocalServer's UserAccessOption): another user can neither make the app
+import anything nor listen in its place. A lock file decides which of several launches at
+once becomes the app; the others wait for it to listen and hand their files over.
 """
 
 from __future__ import annotations
@@ -16,10 +18,12 @@ import getpass
 import hashlib
 import json
 import os
+import stat
+import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QLockFile, QObject, Signal
 from PySide6.QtNetwork import QLocalServer, QLocalSocket
 
 # A message is a few paths; anything bigger is not from Inkseal.
@@ -27,9 +31,32 @@ MAX_MESSAGE = 4 * 1024 * 1024
 ACK = b"ok\n"
 
 
+def _private_dir() -> Path | None:
+    """A folder only this user can enter, for the socket and the lock: $XDG_RUNTIME_DIR, or
+    one made in the temporary folder. None where there is no such thing (Windows, whose
+    named pipes are per session anyway)."""
+    if os.name != "posix":
+        return None
+    uid = os.getuid()
+    runtime = os.environ.get("XDG_RUNTIME_DIR")
+    candidates = [Path(runtime)] if runtime else []
+    candidates.append(Path(tempfile.gettempdir()) / f"inkseal-{uid}")
+    for folder in candidates:
+        try:
+            folder.mkdir(mode=0o700, exist_ok=True)
+            st = folder.lstat()
+        except OSError:
+            continue
+        # Another user's folder, or one others can write into, could hold a fake socket.
+        if stat.S_ISDIR(st.st_mode) and st.st_uid == uid and not st.st_mode & 0o022:
+            return folder
+    return None
+
+
 def server_name(library_root: Path) -> str:
-    """The socket's name for this user and library: short (Unix socket paths are limited to
-    about a hundred bytes) and the same for every spelling of the folder."""
+    """The socket for this user and library: a full path in a folder only the user can
+    enter (so nobody else can listen in their place), the same for every spelling of the
+    folder, short enough for Unix sockets (about a hundred bytes)."""
     try:
         root = str(Path(library_root).resolve())
     except OSError:
@@ -39,12 +66,32 @@ def server_name(library_root: Path) -> str:
     except (KeyError, OSError):  # no user name (a container without passwd entry)
         user = str(os.getuid()) if hasattr(os, "getuid") else "user"
     digest = hashlib.sha256(f"{user}\0{root}".encode()).hexdigest()[:20]
+    private = _private_dir()
+    if private is not None and len(str(private)) < 70:
+        return str(private / f"inkseal-{digest}.sock")
     return f"inkseal-{digest}"
+
+
+def primary_lock(library_root: Path) -> QLockFile | None:
+    """The lock that makes one launch the app for this library: the one that holds it
+    listens; the others hand their files over. None when none could be made (then every
+    launch is its own app, as before)."""
+    name = server_name(library_root)
+    path = name[: -len(".sock")] + ".lock" if name.endswith(".sock") else None
+    if path is None:
+        path = str(Path(tempfile.gettempdir()) / f"{name}.lock")
+    lock = QLockFile(path)
+    lock.setStaleLockTime(0)  # only a dead process's lock is stale, however old
+    return lock
 
 
 def send_to_running(library_root: Path, paths: Sequence[str], timeout_ms: int = 2000) -> bool:
     """Give `paths` to an Inkseal already running on this library. True when one took them
-    (it also brings its window to the front); False when none runs."""
+    (it also brings its window to the front); False when none runs.
+
+    Once the message is written to a connected socket it is the running app's: a busy app
+    reads it when its event loop is free again. So a missing "ok" within the timeout does not
+    make this launch open the library a second time."""
     socket = QLocalSocket()
     socket.connectToServer(server_name(library_root))
     if not socket.waitForConnected(timeout_ms):
@@ -58,7 +105,7 @@ def send_to_running(library_root: Path, paths: Sequence[str], timeout_ms: int = 
     while not answer.endswith(b"\n") and socket.waitForReadyRead(timeout_ms):
         answer += bytes(socket.readAll().data())
     socket.disconnectFromServer()
-    return answer == ACK
+    return True
 
 
 class InstanceServer(QObject):

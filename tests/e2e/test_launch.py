@@ -76,3 +76,37 @@ def test_a_launch_on_another_library_is_its_own_app(tmp_path: Path, images: list
     finally:
         first.stop()
         other.stop()
+
+
+def test_two_launches_at_the_same_moment_make_one_app(tmp_path: Path, images: list[Path]) -> None:
+    import signal
+    import subprocess
+    import time
+
+    app = make_app([sys.executable, str(REPO / "main.py")], tmp_path / "home", None)
+    launches = [
+        subprocess.Popen(
+            [*app.command, "--library", str(app.library), str(image)],
+            env=app.env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for image in images[:2]
+    ]
+    try:
+        # Whichever took the lock first is the app; the other hands its file over and leaves.
+        deadline = time.monotonic() + 60
+        while all(p.poll() is None for p in launches):
+            assert time.monotonic() < deadline, "neither launch handed over"
+            time.sleep(0.1)
+        (left,) = [p for p in launches if p.poll() is not None]
+        (survivor,) = [p for p in launches if p.poll() is None]
+        assert left.returncode == 0, left.stderr.read() if left.stderr else ""
+        app.wait_for_titles(["first light", "second"])
+        survivor.send_signal(signal.SIGTERM)
+        assert survivor.wait(30) == 0
+    finally:
+        for p in launches:
+            if p.poll() is None:
+                p.kill()

@@ -250,3 +250,19 @@ def test_an_edit_while_another_process_writes_says_the_library_is_busy(
     assert shown == [BUSY]
     assert get_work(lib, wid).title == "w0"
     assert window.undo_stack.count() == 0
+
+
+def test_back_up_from_the_library_menu(qtbot, window, tmp_path: Path) -> None:
+    from inkseal.library.library import open_library
+    from inkseal.library.verify import verify_library
+
+    _import(qtbot, window, tmp_path, 2)
+    assert window.backup_action.shortcut().toString() == "Ctrl+Shift+B"
+    target = tmp_path / "backups" / "today"
+    with qtbot.waitSignal(window.backup_finished, timeout=20000) as blocker:
+        assert window.start_backup(target)
+    result = blocker.args[0]
+    assert result.works == 2 and not result.cancelled
+    assert "Backed up 2 works" in window.statusBar().currentMessage()
+    with open_library(target) as copy:
+        assert verify_library(copy).ok

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
 import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -64,7 +66,12 @@ def test_the_name_is_per_library_and_the_same_for_any_spelling(tmp_path: Path) -
     (tmp_path / "a").mkdir()
     assert server_name(tmp_path / "a") == server_name(tmp_path / "a" / ".." / "a")
     assert server_name(tmp_path / "a") != server_name(tmp_path / "b")
-    assert len(server_name(tmp_path / ("x" * 200))) < 40
+    name = server_name(tmp_path / ("x" * 200))
+    assert len(name.encode()) < 100  # Unix socket paths hold about a hundred bytes
+    # In a folder only this user can enter: nobody else can listen in the app's place.
+    folder = Path(name).parent
+    assert folder.is_dir() and folder.stat().st_uid == os.getuid()
+    assert folder.stat().st_mode & 0o077 == 0
 
 
 def test_a_second_listener_on_the_same_library_is_refused(qapp, server, tmp_path: Path) -> None:
@@ -131,3 +138,17 @@ def test_files_handed_over_during_an_import_wait_their_turn(qtbot, window, tmp_p
     qtbot.waitUntil(lambda: len(reports) == 2, timeout=30000)
     assert [r.added for r in reports] == [6, 1]
     assert window.model.rowCount() == 7
+
+
+def test_a_busy_app_still_gets_the_files(qtbot, server, tmp_path: Path) -> None:
+    # The running window is busy (its thread blocked): the launch must not decide that no
+    # app runs and open the library a second time.
+    root = tmp_path / "lib"
+    assert server.listen(root)
+    received: list[object] = []
+    server.received.connect(received.append)
+    proc = send_from_another_process(root, "x.png")
+    time.sleep(4)  # the GUI thread does not run its event loop meanwhile
+    out, err = proc.communicate(timeout=20)
+    assert json.loads(out) is True, err
+    qtbot.waitUntil(lambda: received == [[str(REPO / "x.png")]], timeout=5000)

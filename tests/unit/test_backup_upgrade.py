@@ -163,3 +163,15 @@ def test_restore_puts_the_backup_back_and_keeps_the_old_library(tmp_path: Path) 
         assert verify_library(lib).ok
         titles = {w.title for w in works_service.list_works(lib)}
         assert "Crane, first light" in titles and "renamed after the backup" not in titles
+
+
+def test_restore_is_refused_while_the_library_is_open(tmp_path: Path) -> None:
+    root = tmp_path / "lib"
+    _populate(root, tmp_path / "pictures")
+    with open_library(root) as lib:
+        backup = backup_library(lib, tmp_path / "backup").folder
+        with pytest.raises(BackupError, match="is open in Inkseal"):
+            restore_backup(backup, root)
+        works_service.rename(lib, 1, "still here")  # the open library was not moved away
+    with open_library(root) as lib:
+        assert works_service.get_work(lib, 1).title == "still here"
