@@ -22,6 +22,7 @@ def write_file(path: Path, data: bytes, *, replace: bool = True, mode: int = 0o6
     anonymous = _open_unnamed(path.parent, mode)
     if anonymous is not None:
         _write_unnamed(anonymous, path, data, replace)
+        _sync_folder(path.parent)
         return
     tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.part")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
@@ -34,6 +35,7 @@ def write_file(path: Path, data: bytes, *, replace: bool = True, mode: int = 0o6
             os.replace(tmp, path)
         else:
             os.link(tmp, path)  # fails when the name is taken
+        _sync_folder(path.parent)
     finally:
         with contextlib.suppress(FileNotFoundError):
             tmp.unlink()
@@ -81,3 +83,18 @@ def _link(source: str, target: Path) -> None:
         os.link(source, target, src_dir_fd=folder, follow_symlinks=True)
     finally:
         os.close(folder)
+
+
+def _sync_folder(folder: Path) -> None:
+    """Flush the folder's entry for the new name too, so that a power cut right after the
+    write cannot lose the name of a file whose bytes are on disk."""
+    try:
+        fd = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    except OSError:
+        return  # folders cannot be opened on every system (Windows); the data is synced
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
