@@ -106,6 +106,11 @@ def open_library(path: str | os.PathLike[str] | None = None) -> Library:
         db.migrate(engine, root / DB_NAME)
     except (SQLAlchemyError, sqlite3.DatabaseError) as exc:
         engine.dispose()
+        if _read_only(root):
+            raise LibraryError(
+                f"{root} is on a read-only disk or folder; Inkseal writes beside its catalogue "
+                "even to read it: make it writable, or copy the library to a writable place"
+            ) from exc
         raise LibraryError(
             f"cannot open the catalogue in {root}: {exc.orig if hasattr(exc, 'orig') else exc}"
         ) from exc
@@ -132,6 +137,14 @@ def open_library(path: str | os.PathLike[str] | None = None) -> Library:
         lib.recovery = None
         lib.recovery_error = str(exc)
     return lib
+
+
+def _read_only(root: Path) -> bool:
+    try:
+        flags = os.statvfs(root).f_flag
+    except (OSError, AttributeError):  # no statvfs on Windows
+        return not os.access(root, os.W_OK)
+    return bool(flags & getattr(os, "ST_RDONLY", 1)) or not os.access(root, os.W_OK)
 
 
 LOCK_NAME = ".inkseal-open.lock"

@@ -156,3 +156,67 @@ def test_two_processes_writing_at_once_lose_nothing(tmp_path: Path) -> None:
         assert report.events_checked >= 1 + 4 * 40
     with sqlite3.connect(lib_dir / "library.sqlite") as con:
         assert con.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+
+
+@pytest.fixture
+def small_disk(tmp_path: Path):
+    """A real filesystem of 4 MB (tmpfs), where the system lets the tests mount one (root on
+    Linux, as in CI); skipped elsewhere."""
+    mount = tmp_path / "disk"
+    mount.mkdir()
+    if sys.platform != "linux" or os.geteuid() != 0:
+        pytest.skip("mounting a small filesystem needs root on Linux")
+    made = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", str(mount)], capture_output=True
+    )
+    if made.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {made.stderr.decode().strip()}")
+    yield mount
+    subprocess.run(["umount", "-l", str(mount)], check=False)
+
+
+def test_a_really_full_disk(small_disk: Path, tmp_path: Path) -> None:
+    import random
+
+    from PIL import Image
+
+    big = tmp_path / "big"
+    big.mkdir()
+    rng = random.Random(5)
+    for i in range(12):  # incompressible pictures of about 430 KB: a dozen fill the disk
+        pixels = rng.randbytes(380 * 380 * 3)
+        Image.frombytes("RGB", (380, 380), pixels).save(big / f"noise-{i:02}.png")
+    with open_library(small_disk / "L") as lib:
+        report = import_paths(lib, [str(big)])
+        failed = [o for o in report.outcomes if o.status == "failed"]
+        assert report.added >= 1 and failed, "the disk should fill up part-way"
+        assert all(errors.DISK_FULL in (o.reason or "") for o in failed), failed
+        assert verify_library(lib).ok
+        with lib.read() as s:
+            stored = {
+                r[0] for r in s.connection().exec_driver_sql("SELECT stored_path FROM assets")
+            }
+    on_disk = {
+        p.relative_to(small_disk / "L").as_posix()
+        for p in (small_disk / "L" / "store").rglob("*")
+        if p.is_file() and p.parent.name != "tmp"
+    }
+    assert on_disk == stored
+    assert not list((small_disk / "L" / "store" / "tmp").glob("*.part"))
+    with sqlite3.connect(small_disk / "L" / "library.sqlite") as con:
+        assert con.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+
+
+def test_a_really_read_only_disk(small_disk: Path, tmp_path: Path) -> None:
+    lib_dir = small_disk / "L"
+    with open_library(lib_dir) as lib:
+        import_paths(lib, [str(_pictures(tmp_path / "p", 1))])
+    subprocess.run(["mount", "-o", "remount,ro", str(small_disk)], check=True)
+    proc = subprocess.run(
+        [sys.executable, str(REPO / "main.py"), "list", "--library", str(lib_dir)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert proc.returncode == 1
+    assert "read-only disk or folder" in proc.stderr and "Traceback" not in proc.stderr
