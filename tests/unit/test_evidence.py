@@ -25,33 +25,39 @@ def _png(seed: int = 0, size: tuple[int, int] = (80, 60)) -> bytes:
     return out.getvalue()
 
 
+def _fixed(name: str) -> zipfile.ZipInfo:
+    """A member with a fixed date: the same file made twice is the same bytes, whatever the
+    clock did between (ZIP stores times to two seconds)."""
+    return zipfile.ZipInfo(name, date_time=(2024, 1, 1, 0, 0, 0))
+
+
 def make_kra(path: Path, seed: int = 1) -> Path:
     with zipfile.ZipFile(path, "w") as z:
-        z.writestr("mimetype", "application/x-krita", compress_type=zipfile.ZIP_STORED)
+        z.writestr(_fixed("mimetype"), "application/x-krita", compress_type=zipfile.ZIP_STORED)
         z.writestr(
-            "maindoc.xml",
+            _fixed("maindoc.xml"),
             '<?xml version="1.0"?><DOC><IMAGE width="800" height="600" name="crane"/></DOC>',
         )
-        z.writestr("mergedimage.png", _png(seed))
+        z.writestr(_fixed("mergedimage.png"), _png(seed))
     return path
 
 
 def make_ora(path: Path, seed: int = 2) -> Path:
     with zipfile.ZipFile(path, "w") as z:
-        z.writestr("mimetype", "image/openraster", compress_type=zipfile.ZIP_STORED)
+        z.writestr(_fixed("mimetype"), "image/openraster", compress_type=zipfile.ZIP_STORED)
         z.writestr(
-            "stack.xml",
+            _fixed("stack.xml"),
             '<image w="640" h="480"><stack><layer src="data/a.png"/><layer src="data/b.png"/>'
             "</stack></image>",
         )
-        z.writestr("mergedimage.png", _png(seed))
+        z.writestr(_fixed("mergedimage.png"), _png(seed))
     return path
 
 
 def make_procreate(path: Path, segments: int = 3) -> Path:
     with zipfile.ZipFile(path, "w") as z:
-        z.writestr("Document.archive", b"bplist00" + b"\0" * 32)
-        z.writestr("QuickLook/Thumbnail.png", _png(5))
+        z.writestr(_fixed("Document.archive"), b"bplist00" + b"\0" * 32)
+        z.writestr(_fixed("QuickLook/Thumbnail.png"), _png(5))
         for i in range(1, segments + 1):
             z.writestr(f"video/segments/segment-{i}.mp4", b"\0\0\0\x18ftypmp42" + b"\0" * 16)
     return path
@@ -141,12 +147,14 @@ def test_attach_detects_signals_in_attached_images(lib, tmp_path: Path, work_id)
 def test_attach_refuses_unsafe_archives_with_a_reason(lib, tmp_path: Path, work_id) -> None:
     bomb = tmp_path / "bomb.kra"
     with zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as z:
-        z.writestr("mimetype", "application/x-krita", compress_type=zipfile.ZIP_STORED)
-        z.writestr("mergedimage.png", b"\0" * (80 << 20))
+        z.writestr(_fixed("mimetype"), "application/x-krita", compress_type=zipfile.ZIP_STORED)
+        z.writestr(
+            _fixed("mergedimage.png"), b"\0" * (80 << 20), compress_type=zipfile.ZIP_DEFLATED
+        )
     evil = tmp_path / "evil.ora"
     with zipfile.ZipFile(evil, "w") as z:
-        z.writestr("mimetype", "image/openraster", compress_type=zipfile.ZIP_STORED)
-        z.writestr("../../etc/evil.png", _png())
+        z.writestr(_fixed("mimetype"), "image/openraster", compress_type=zipfile.ZIP_STORED)
+        z.writestr(_fixed("../../etc/evil.png"), _png())
     before = sorted(p for p in (lib.root / "store").rglob("*") if p.is_file())
     report = evidence.attach_files(lib, work_id, [bomb, evil])
     assert [o.status for o in report.outcomes] == ["failed", "failed"]
