@@ -9,7 +9,7 @@ from __future__ import annotations
 import contextlib
 import os
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 from sqlalchemy import select
@@ -84,35 +84,14 @@ def sweep_detached(lib: Library, *, thumbs: set[str] | None = None) -> int:
     """Delete stored copies and thumbnails that no file of the catalogue refers to any more
     (files detached from their works are kept until the Trash is emptied, for undo).
 
+    Runs under the write lock, so that no import can be half-way through placing a file.
     Thumbnails are written before their file is recorded, so recent ones are left alone (an
     import in another process may be about to record them), except `thumbs`, those of the
     works just deleted. Returns how many files were removed.
     """
-    return sweep_unreferenced(lib, thumbs=thumbs)
-
-
-def sweep_unreferenced(
-    lib: Library,
-    *,
-    thumbs: set[str] | None = None,
-    keep_recent_thumbs: bool = True,
-    still_alone: Callable[[], bool] | None = None,
-) -> int:
-    """Delete every stored copy and thumbnail the catalogue does not refer to.
-
-    Runs under the write lock, so that no import can be half-way through placing a file.
-    `keep_recent_thumbs=False` (after a crash, with no other process at work) removes recent
-    thumbnails too. `still_alone`, asked once the lock is held, can call the sweep off.
-    """
     removed = 0
     recent = time.time() - 3600
     with lib.write.begin() as s:
-        if still_alone is not None:
-            # The first statement begins the transaction, and a write session's BEGIN
-            # IMMEDIATE takes the lock: ask only once it is held.
-            s.execute(select(Asset.id).limit(0))
-            if not still_alone():
-                return 0
         used = set(s.scalars(select(Asset.stored_path).where(Asset.stored_path.is_not(None))))
         used_thumbs = set(s.scalars(select(Asset.thumb_path).where(Asset.thumb_path.is_not(None))))
         for top, keep in ((lib.store_dir, used), (lib.thumbs_dir, used_thumbs)):
@@ -123,12 +102,12 @@ def sweep_unreferenced(
                 if rel in keep:
                     continue
                 if (
-                    keep_recent_thumbs
-                    and top == lib.thumbs_dir
+                    top == lib.thumbs_dir
                     and rel not in (thumbs or ())
                     and (path.stat().st_mtime > recent)
                 ):
                     continue
-                _remove(path)
-                removed += 1
+                if rel not in keep:
+                    _remove(path)
+                    removed += 1
     return removed

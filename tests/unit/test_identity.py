@@ -4,9 +4,8 @@ passphrase, PKCS#12 import, export for recipients, and damaged or expired files.
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
-from typing import Any
 
 import pytest
 from cryptography import x509
@@ -18,6 +17,7 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from inkseal.library import identity
 from inkseal.library.errors import InksealError
 from inkseal.library.identity import IdentityError
+from tests.certs import ca_issued
 
 
 def _mode(path: Path) -> int:
@@ -26,38 +26,6 @@ def _mode(path: Path) -> int:
 
 def _certs(root: Path) -> list[x509.Certificate]:
     return x509.load_pem_x509_certificates(identity.export_certificate(root))
-
-
-def _ca_issued(
-    cn: str, *, days: tuple[int, int] = (-1, 365)
-) -> tuple[Any, x509.Certificate, x509.Certificate]:
-    """A key and certificate issued by a CA that is not Inkseal's (standing in for a real one)."""
-    ca_key = ec.generate_private_key(ec.SECP256R1())
-    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Test Root CA")])
-    now = datetime.now(UTC)
-    ca = (
-        x509.CertificateBuilder()
-        .subject_name(ca_name)
-        .issuer_name(ca_name)
-        .public_key(ca_key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - timedelta(days=30))
-        .not_valid_after(now + timedelta(days=3650))
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .sign(ca_key, hashes.SHA256())
-    )
-    key = ec.generate_private_key(ec.SECP256R1())
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn)]))
-        .issuer_name(ca_name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now + timedelta(days=days[0]))
-        .not_valid_after(now + timedelta(days=days[1]))
-        .sign(ca_key, hashes.SHA256())
-    )
-    return key, cert, ca
 
 
 def test_create_without_passphrase(tmp_path: Path) -> None:
@@ -177,7 +145,7 @@ def test_export_is_pem_signing_certificate_then_chain(tmp_path: Path) -> None:
 
 
 def test_pkcs12_from_a_ca(tmp_path: Path) -> None:
-    key, cert, ca = _ca_issued("Studio Ink")
+    key, cert, ca = ca_issued("Studio Ink")
     p12 = pkcs12.serialize_key_and_certificates(
         b"studio", key, cert, [ca], serialization.BestAvailableEncryption(b"pw")
     )
@@ -205,12 +173,12 @@ def test_pkcs12_from_a_ca(tmp_path: Path) -> None:
 
 
 def test_pkcs12_that_cannot_sign(tmp_path: Path) -> None:
-    key, cert, ca = _ca_issued("Old", days=(-800, -30))
+    key, cert, ca = ca_issued("Old", days=(-800, -30))
     enc = serialization.NoEncryption()
     expired = pkcs12.serialize_key_and_certificates(None, key, cert, [ca], enc)
     with pytest.raises(IdentityError, match="expired"):
         identity.import_pkcs12(tmp_path, expired, None)
-    _, good_cert, _ = _ca_issued("Certificate only")
+    _, good_cert, _ = ca_issued("Certificate only")
     only_cert = pkcs12.serialize_key_and_certificates(None, None, good_cert, None, enc)
     with pytest.raises(IdentityError, match="no key"):
         identity.import_pkcs12(tmp_path, only_cert, None)
@@ -219,7 +187,7 @@ def test_pkcs12_that_cannot_sign(tmp_path: Path) -> None:
 
 def test_an_expired_identity_does_not_sign(tmp_path: Path) -> None:
     identity.create_identity(tmp_path, "Ada")
-    key, cert, _ca = _ca_issued("Ada", days=(-800, -1))
+    key, cert, _ca = ca_issued("Ada", days=(-800, -1))
     d = identity.identity_dir(tmp_path)
     pem = serialization.Encoding.PEM
     (d / identity.KEY_NAME).write_bytes(

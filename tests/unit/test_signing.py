@@ -14,13 +14,12 @@ from typing import Any
 import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 from pypdf import PdfReader, PdfWriter
 
 from inkseal.library import identity
 from inkseal.library.identity import SigningMaterial
 from inkseal.reports.signing import SignatureCheck, check_pdf_signature, sign_pdf
+from tests.certs import ca_issued
 
 MANIFEST = b'{"works": [{"id": 1, "title": "\xe6\x9e\x97"}]}'
 
@@ -215,34 +214,7 @@ def test_hostile_input_never_raises(signed: bytes) -> None:
 
 def _ca_material() -> tuple[SigningMaterial, bytes]:
     """A signer issued by a CA that is not Inkseal's, and that CA's certificate (PEM)."""
-    now = datetime.now(UTC)
-    ca_key = ec.generate_private_key(ec.SECP256R1())
-    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Test Root CA")])
-    ca = (
-        x509.CertificateBuilder()
-        .subject_name(ca_name)
-        .issuer_name(ca_name)
-        .public_key(ca_key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - timedelta(days=1))
-        .not_valid_after(now + timedelta(days=365))
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .sign(ca_key, hashes.SHA256())
-    )
-    key = ec.generate_private_key(ec.SECP256R1())
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Studio Ink")]))
-        .issuer_name(ca_name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - timedelta(days=1))
-        .not_valid_after(now + timedelta(days=30))
-        .add_extension(
-            x509.KeyUsage(True, False, False, False, False, False, False, False, False), True
-        )  # digitalSignature only, as many CAs issue them
-        .sign(ca_key, hashes.SHA256())
-    )
+    key, cert, ca = ca_issued("Studio Ink", days=(-1, 30), digital_signature_only=True)
     return SigningMaterial(key, cert, (ca,)), ca.public_bytes(serialization.Encoding.PEM)
 
 
