@@ -185,9 +185,9 @@ def _write_atomically(target: Path, data: bytes, tmp_dir: Path) -> None:
     root = tmp_dir.parent.parent  # <library>/store/tmp
     note_writing(root, tmp)  # a crash leaves them listed for the next open to remove
     note_writing(root, target)
-    with open(tmp, "wb") as fh:
-        fh.write(data)
     try:
+        with open(tmp, "wb") as fh:  # a full disk fails here: the part is removed too
+            fh.write(data)
         target.parent.mkdir(parents=True, exist_ok=True)
         os.replace(tmp, target)
     except BaseException:

@@ -22,6 +22,8 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    func,
+    text,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -117,6 +119,18 @@ class Base(DeclarativeBase):
     type_annotation_map = {datetime: UTCDateTime()}
 
 
+# Counts the sidebar shows, kept exact by triggers (migration 0005): 'class:<class>',
+# 'review', 'untagged', 'tag:<id>' and 'collection:<id>' count live works; 'trash' the rest.
+live_counts = Table(
+    "live_counts",
+    Base.metadata,
+    Column("name", Text, primary_key=True),
+    Column("n", Integer, nullable=False),
+    sqlite_with_rowid=False,
+)
+# A live work: not in the Trash.
+_LIVE = text("trashed_at IS NULL")
+
 work_tags = Table(
     "work_tags",
     Base.metadata,
@@ -140,6 +154,29 @@ class Work(Base):
     __table_args__ = (
         CheckConstraint(f"provenance_class IN {_in(ProvenanceClass)}", name="provenance_class"),
         Index("ix_works_created_at_id", "created_at", "id"),
+        # The grid's orders over live works (migration 0005): listings read these in order.
+        Index("ix_works_live_added", "created_at", "id", sqlite_where=_LIVE),
+        Index(
+            "ix_works_live_class_added", "provenance_class", "created_at", "id", sqlite_where=_LIVE
+        ),
+        Index(
+            "ix_works_live_title", func.lower(text("title")), text("id DESC"), sqlite_where=_LIVE
+        ),
+        Index(
+            "ix_works_live_class",
+            "provenance_class",
+            func.lower(text("title")),
+            text("id DESC"),
+            sqlite_where=_LIVE,
+        ),
+        Index(
+            "ix_works_live_created",
+            text("creation_date IS NULL"),
+            text("creation_date DESC"),
+            text("created_at DESC"),
+            text("id DESC"),
+            sqlite_where=_LIVE,
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from array import array
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -49,7 +50,14 @@ from PySide6.QtWidgets import (
 from inkseal.library.dto import ImportProgress, ImportReport, WorkSummary
 from inkseal.library.importer import CancelToken, import_paths
 from inkseal.library.trash import empty_trash, restore_works, trash_works
-from inkseal.library.works import collection_counts, count_works, list_works, tag_counts
+from inkseal.library.works import (
+    collection_counts,
+    count_works,
+    list_works,
+    summaries,
+    tag_counts,
+    work_ids,
+)
 from inkseal.ui.commands import AttachCommand, TrashCommand
 from inkseal.ui.context import AppContext
 from inkseal.ui.grid.delegate import CardDelegate
@@ -79,7 +87,8 @@ TAG_PREFIX = "tag:"
 COLLECTION_PREFIX = "collection:"
 CLASS_KEYS = ("human-made", "ai-assisted", "ai-generated", "undeclared")
 _Counts = list[tuple[str, int]]
-_Listing = tuple[list[WorkSummary], dict[str, int], _Counts, _Counts]
+# A listing: the ids in order (None: not read yet), the first works' summaries, the counts.
+_Listing = tuple["array[int] | None", list[WorkSummary], dict[str, int], _Counts, _Counts]
 SORTS = [
     ("Date added", "added"),
     ("Date created", "created"),
@@ -109,7 +118,7 @@ class MainWindow(QMainWindow):
         self._queued: list[str] = []  # files handed over while an import ran
         self._filter_class: str | None = None
 
-        self.model = WorksModel(ctx.thumbs, self)
+        self.model = WorksModel(ctx.thumbs, lambda ids: summaries(self.ctx.library, ids), self)
         self.delegate = CardDelegate()
 
         self.sidebar = QListWidget()
@@ -151,7 +160,10 @@ class MainWindow(QMainWindow):
         self.grid.setFlow(QListView.Flow.LeftToRight)
         self.grid.setWrapping(True)
         self.grid.setResizeMode(QListView.ResizeMode.Adjust)
+        # Laid out a few thousand cards per turn of the event loop: a listing of a million
+        # works paints its first screen at once and never holds the GUI thread for long.
         self.grid.setLayoutMode(QListView.LayoutMode.Batched)
+        self.grid.setBatchSize(2000)
         self.grid.setUniformItemSizes(True)
         self.grid.setSelectionMode(QListView.SelectionMode.ExtendedSelection)
         self.grid.setModel(self.model)
@@ -217,6 +229,9 @@ class MainWindow(QMainWindow):
         self._refresh_timer.timeout.connect(self._refresh_in_background)
         self._refreshing = False
         self._generation = 0
+        self._shown_filters: dict[str, Any] | None = None  # what the grid's listing is of
+        self._listing_complete = True
+        self._reveal_pending: list[int] | None = None
 
         self._build_menus()
         self._restore_state()
@@ -394,87 +409,127 @@ class MainWindow(QMainWindow):
             self.start_import([folder])
 
     # Listing ----------------------------------------------------------------------------
-    def _query(self) -> Callable[[], _Listing]:
-        """A function computing what the grid and sidebar show, with the filters read now.
+    # Above this many works a full listing takes long enough (about 0.3 s a million) to be
+    # read on a worker thread, after the first screen is shown.
+    LARGE_LIBRARY = 20_000
+
+    def _filters(self) -> dict[str, Any]:
+        """The grid's filters and order as list_works takes them, read from the widgets."""
+        key = self._filter_class
+        return {
+            "provenance_class": key if key in CLASS_KEYS else None,
+            "needs_review": key == "needs-review",
+            "untagged": key == "untagged",
+            "trashed": key == "trash",
+            "collection": key[len(COLLECTION_PREFIX) :]
+            if key and key.startswith(COLLECTION_PREFIX)
+            else None,
+            "tag": key[len(TAG_PREFIX) :] if key and key.startswith(TAG_PREFIX) else None,
+            "search": self.search.text().strip() or None,
+            "order": self.sort.currentData() or "added",
+        }
+
+    def _query(self, *, full: bool = True) -> Callable[[], _Listing]:
+        """A function computing what the grid and sidebar show, with the filters read now:
+        the whole listing, or (full=False) only its first page.
 
         Widgets are read here, on the GUI thread; the returned function touches only the
         library, so it may run on any thread.
         """
         lib = self.ctx.library
-        key = self._filter_class
-        search = self.search.text().strip() or None
-        order = self.sort.currentData() or "added"
+        filters = self._filters()
 
         def run() -> _Listing:
-            works = list_works(
-                lib,
-                provenance_class=key if key in CLASS_KEYS else None,
-                needs_review=key == "needs-review",
-                untagged=key == "untagged",
-                trashed=key == "trash",
-                collection=key[len(COLLECTION_PREFIX) :]
-                if key and key.startswith(COLLECTION_PREFIX)
-                else None,
-                tag=key[len(TAG_PREFIX) :] if key and key.startswith(TAG_PREFIX) else None,
-                search=search,
-                order=order,
-            )
-            return works, count_works(lib), tag_counts(lib), collection_counts(lib)
+            if full:
+                ids = work_ids(lib, **filters)
+                first = summaries(lib, ids[: WorksModel.PAGE])
+            else:
+                ids, first = None, list_works(lib, limit=WorksModel.PAGE, **filters)
+            return ids, first, count_works(lib), tag_counts(lib), collection_counts(lib)
 
         return run
 
     def refresh(self) -> None:
-        """Reload the grid and the sidebar now (after an edit, a filter, an import)."""
-        self._generation += 1
-        self._apply(self._query()())
+        """Reload the grid and the sidebar (after an edit, a filter, an import).
 
-    def _refresh_in_background(self) -> None:
-        """During an import: query on a worker thread, so the GUI thread only swaps models."""
-        if self._refreshing:
+        A small library is listed at once. A large one shows its counts and first screen at
+        once and the rest of the listing when a worker thread has read it; until then the
+        cards already shown are read again, so an edit shows straight away."""
+        self._generation += 1
+        filters = self._filters()
+        counts = count_works(self.ctx.library)
+        if counts["all"] + counts["trash"] <= self.LARGE_LIBRARY:
+            self._apply(self._query()(), filters)
+            return
+        if filters != self._shown_filters:
+            self._apply(self._query(full=False)(), filters)
+        else:
+            self.model.refetch()
+        self._listing_complete = False
+        self._refresh_in_background(always=True)
+
+    def _refresh_in_background(self, always: bool = False) -> None:
+        """Query on a worker thread, so the GUI thread only swaps listings: during an import
+        (`always` False: skipped while one is running) and for large libraries."""
+        if self._refreshing and not always:
             return
         self._refreshing = True
         query = self._query()  # reads the filters here, on the GUI thread
+        filters = self._filters()
         generation = self._generation
 
         def done(result: Any) -> None:
             self._refreshing = False
-            # A listing started before a newer synchronous refresh would show old filters.
-            if self._importing and generation == self._generation:
-                self._apply(result)
+            # A listing started before a newer refresh would show old filters or old rows.
+            if generation == self._generation and (always or self._importing):
+                self._apply(result, filters)
 
         def failed(_message: str) -> None:
             self._refreshing = False
 
         run_task(self.ctx.queries, lambda _p: query(), on_done=done, on_error=failed)
 
-    def _apply(self, data: _Listing) -> None:
-        works, counts, tags, collections = data
-        selected = [w.id for w in self.selected_works()]
-        self.model.set_works(works)
-        # Put the selection back in one step, without a selectionChanged per row, then tell
-        # the inspector once, only when what it shows has changed (so nothing typed is lost).
+    def _apply(self, data: _Listing, filters: dict[str, Any]) -> None:
+        ids, first, counts, tags, collections = data
+        complete = ids is not None
+        if ids is None:
+            ids = array("q", (w.id for w in first))
+        selected = self.selected_ids()
         sel = self.grid.selectionModel()
-        rows = [r for wid in selected if (r := self.model.row_of(wid)) is not None]
-        selection = QItemSelection()
-        for row in rows:
-            selection.select(self.model.index(row), self.model.index(row))
         sel.blockSignals(True)
-        sel.select(selection, QItemSelectionModel.SelectionFlag.ClearAndSelect)
-        sel.blockSignals(False)
+        try:
+            if self.model.set_ids(ids, first):
+                # Put the selection back in one step, without a selectionChanged per row.
+                selection = QItemSelection()
+                for row in self.model.rows_of(selected):
+                    selection.select(self.model.index(row), self.model.index(row))
+                sel.select(selection, QItemSelectionModel.SelectionFlag.ClearAndSelect)
+        finally:
+            sel.blockSignals(False)
+        self._shown_filters = filters
+        self._listing_complete = complete
         self.grid.viewport().update()
-        surviving = [self.model.work_at(r).id for r in sorted(rows)]  # type: ignore[union-attr]
+        # Tell the inspector once, only when what it shows has changed (so nothing typed is
+        # lost).
+        surviving = self.selected_ids()
         if surviving != self.inspector.work_ids:
             self.inspector.show_works(surviving)
         for i, (label, cls) in enumerate(FILTERS):
             item = self.sidebar.item(i)
-            item.setText(f"{label}  ({counts['all' if cls is None else cls]})")
+            item.setText(f"{label}  ({counts['all' if cls is None else cls]:,})")
         self._refresh_sections(tags, collections)
-        shown = len(works)
         total = counts["all"]
-        self.centre_stack.setCurrentIndex(1 if total == 0 else 0)
-        self.status_label.setText(
-            f"{total} works" if shown == total else f"{shown} of {total} works shown"
-        )
+        self.centre_stack.setCurrentIndex(1 if total == 0 and counts["trash"] == 0 else 0)
+        if not complete:
+            self.status_label.setText(f"{total:,} works · listing…")
+        else:
+            shown = len(ids)
+            self.status_label.setText(
+                f"{total:,} works" if shown == total else f"{shown:,} of {total:,} works shown"
+            )
+        if complete and self._reveal_pending is not None:
+            wanted, self._reveal_pending = self._reveal_pending, None
+            self._select_ids(wanted)
 
     def _refresh_sections(self, tags: _Counts, collections: _Counts) -> None:
         """Rebuild the Tags and Collections entries below the fixed ones, keeping the
@@ -517,13 +572,22 @@ class MainWindow(QMainWindow):
         self.grid.setGridSize(self.delegate.card_size())
         self.grid.doItemsLayout()
 
+    def selected_rows(self) -> list[int]:
+        rows: list[int] = []
+        for span in self.grid.selectionModel().selection().toList():
+            rows.extend(range(span.top(), span.bottom() + 1))
+        return sorted(set(rows))
+
+    def selected_ids(self) -> list[int]:
+        """The selected works' ids in grid order (without reading their summaries)."""
+        ids = self.model.ids
+        return [ids[r] for r in self.selected_rows() if r < len(ids)]
+
     def selected_works(self) -> list[WorkSummary]:
-        rows = sorted(i.row() for i in self.grid.selectionModel().selectedIndexes())
-        return [w for r in rows if (w := self.model.work_at(r)) is not None]
+        return [w for r in self.selected_rows() if (w := self.model.work_at(r)) is not None]
 
     def _on_selection(self, *_args: Any) -> None:
-        works = self.selected_works()
-        self.inspector.show_works([w.id for w in works])
+        self.inspector.show_works(self.selected_ids())
 
     # Import -----------------------------------------------------------------------------
     @property
@@ -1068,9 +1132,7 @@ class MainWindow(QMainWindow):
             row = rows[0] if rows else None
         if row is None or self.model.work_at(row) is None:
             return None
-        model = self.model
-        works = lambda: [w for r in range(model.rowCount()) if (w := model.work_at(r))]  # noqa: E731
-        dialog = PreviewDialog(self.ctx, works, row, None)
+        dialog = PreviewDialog(self.ctx, self.model.rows, row, None)
         dialog.setModal(False)
         dialog.show()
         self.last_preview = dialog
@@ -1087,9 +1149,15 @@ class MainWindow(QMainWindow):
             self.sidebar.blockSignals(False)
             self._filter_class = None
             self.refresh()
+        if self._listing_complete:
+            self._select_ids(work_ids)
+        else:  # a large library's listing is still being read
+            self._reveal_pending = list(work_ids)
+
+    def _select_ids(self, work_ids: list[int]) -> None:
         sel = self.grid.selectionModel()
         sel.clearSelection()
-        rows = [r for wid in work_ids if (r := self.model.row_of(wid)) is not None]
+        rows = self.model.rows_of(work_ids)
         for row in rows:
             sel.select(self.model.index(row), sel.SelectionFlag.Select)
         if rows:

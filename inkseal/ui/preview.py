@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QImage, QKeySequence, QPixmap, QShortcut
@@ -39,7 +39,7 @@ class PreviewDialog(QDialog):
     def __init__(
         self,
         ctx: AppContext,
-        works: Callable[[], list[WorkSummary]],
+        works: Callable[[], Sequence[WorkSummary]],
         index: int,
         parent: QLabel | None = None,
     ) -> None:

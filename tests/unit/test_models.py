@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import sqlite3
+import warnings
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from alembic.autogenerate import compare_metadata
@@ -17,10 +19,26 @@ from inkseal.models import db
 from inkseal.models.entities import Asset, Base, Declaration, Event, Tag, Work
 
 
+def _not_full_text(name: str | None, type_: str, _parents: object) -> bool:
+    # The FTS5 table and its shadow tables are SQLite's own; the models do not describe them.
+    return not (type_ == "table" and (name or "").startswith("work_search"))
+
+
+def schema_diff(conn: Any) -> list[Any]:
+    """How the catalogue's schema differs from the models' (expression indexes aside, which
+    SQLAlchemy cannot read back)."""
+    context = MigrationContext.configure(conn, opts={"include_name": _not_full_text})
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", "Skipped unsupported reflection of expression-based")
+        warnings.filterwarnings("ignore", "autogenerate skipping metadata-specified expression")
+        return list(compare_metadata(context, Base.metadata))
+
+
 def test_migrations_create_exactly_the_models_schema(tmp_path: Path) -> None:
     with open_library(tmp_path / "lib") as lib, lib.engine.connect() as conn:
-        diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
-    assert diff == []
+        assert schema_diff(conn) == []
+        names = {r[0] for r in conn.exec_driver_sql("SELECT name FROM sqlite_master")}
+    assert {"work_search", "work_search_doc", "ix_works_live_title"} <= names
 
 
 def test_new_library_is_at_head_with_its_folders(tmp_path: Path) -> None:
@@ -213,8 +231,7 @@ def test_a_library_at_the_first_schema_upgrades_keeping_its_data(tmp_path: Path)
                 None,
             )
         with lib.engine.connect() as conn:
-            diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
-        assert diff == []
+            assert schema_diff(conn) == []
     (backup,) = root.glob("library.sqlite.bak-0001-*")
     con = sqlite3.connect(backup)
     assert con.execute("SELECT title FROM works").fetchall() == [("old work",)]

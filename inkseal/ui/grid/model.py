@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from array import array
 from collections import OrderedDict
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, overload
 
 from PySide6.QtCore import (
     QAbstractListModel,
@@ -42,16 +44,75 @@ class _ThumbJob(QRunnable):
         self.signals.loaded.emit(self.path, image)
 
 
+def _common_prefix(a: array[int], b: array[int]) -> int:
+    """How many leading ids two listings share (binary search over byte comparisons)."""
+    ma, mb = memoryview(a).cast("B"), memoryview(b).cast("B")
+    lo, hi = 0, min(len(a), len(b))
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if ma[: mid * 8] == mb[: mid * 8]:
+            lo = mid
+        else:
+            hi = mid - 1
+    return lo
+
+
+def _common_suffix(a: array[int], b: array[int], limit: int) -> int:
+    """How many trailing ids two listings share, at most `limit`."""
+    ma, mb = memoryview(a).cast("B"), memoryview(b).cast("B")
+    lo, hi = 0, limit
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if ma[len(ma) - mid * 8 :] == mb[len(mb) - mid * 8 :]:
+            lo = mid
+        else:
+            hi = mid - 1
+    return lo
+
+
+class Rows(Sequence[WorkSummary]):
+    """The model's works as a sequence, fetched a page at a time as they are read."""
+
+    def __init__(self, model: WorksModel) -> None:
+        self._model = model
+
+    def __len__(self) -> int:
+        return self._model.rowCount()
+
+    @overload
+    def __getitem__(self, i: int) -> WorkSummary: ...
+    @overload
+    def __getitem__(self, i: slice) -> Sequence[WorkSummary]: ...
+    def __getitem__(self, i: int | slice) -> WorkSummary | Sequence[WorkSummary]:
+        if isinstance(i, slice):
+            return [self[k] for k in range(*i.indices(len(self)))]
+        work = self._model.work_at(i if i >= 0 else i + len(self))
+        if work is None:
+            raise IndexError(i)
+        return work
+
+
 class WorksModel(QAbstractListModel):
-    """Rows are WorkSummary records (frozen, safe to keep); thumbnails are cached."""
+    """Rows are work ids (8 bytes each, so a million works fit); what a card shows comes
+    from the library a page at a time, kept in a small LRU cache. Thumbnails are cached too.
+    """
 
-    CACHE_SIZE = 2000
+    CACHE_SIZE = 2000  # thumbnails
+    PAGE = 100  # works fetched together
+    PAGES_KEPT = 40  # pages cached
+    SMALL_CHANGE = 5000  # rows inserted or removed in place, keeping scroll and selection
 
-    def __init__(self, pool: QThreadPool, parent: QObject | None = None) -> None:
+    def __init__(
+        self,
+        pool: QThreadPool,
+        fetch: Callable[[Sequence[int]], list[WorkSummary]],
+        parent: QObject | None = None,
+    ) -> None:
         super().__init__(parent)
-        self._works: list[WorkSummary] = []
-        self._row_of: dict[int, int] = {}
-        self._rows_by_thumb: dict[str, list[int]] = {}
+        self._ids: array[int] = array("q")
+        self._fetch = fetch
+        self._pages: OrderedDict[int, list[WorkSummary | None]] = OrderedDict()
+        self._rows_by_thumb: dict[str, set[int]] = {}
         self._pool = pool
         self._pixmaps: OrderedDict[str, QPixmap] = OrderedDict()
         self._pending: set[str] = set()
@@ -60,12 +121,14 @@ class WorksModel(QAbstractListModel):
 
     # Qt's model interface -------------------------------------------------------------
     def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self._works)
+        return 0 if parent.isValid() else len(self._ids)
 
     def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or not 0 <= index.row() < len(self._works):
+        if not index.isValid():
             return None
-        work = self._works[index.row()]
+        work = self.work_at(index.row())
+        if work is None:
+            return None
         if role == Qt.ItemDataRole.DisplayRole:
             return work.title
         if role == Qt.ItemDataRole.ToolTipRole:
@@ -90,22 +153,123 @@ class WorksModel(QAbstractListModel):
         )
 
     # Contents --------------------------------------------------------------------------
-    def set_works(self, works: list[WorkSummary]) -> None:
+    @property
+    def ids(self) -> array[int]:
+        return self._ids
+
+    def set_ids(self, ids: array[int], first: Sequence[WorkSummary] = ()) -> bool:
+        """Show this listing. A listing that differs from the shown one by a run of rows
+        (works imported at the top, one trashed, more of the same listing arriving) changes
+        in place, so the view keeps its scroll position and selection; anything else resets.
+        `first` are the summaries of the first ids, when already read. Returns whether the
+        model was reset."""
+        old = self._ids
+        self.forget()
+        if ids == old:
+            self._seed(first)
+            if old:
+                self.dataChanged.emit(self.index(0), self.index(len(old) - 1))
+            return False
+        head = _common_prefix(old, ids)
+        tail = _common_suffix(old, ids, min(len(old), len(ids)) - head)
+        removed, inserted = len(old) - head - tail, len(ids) - head - tail
+        if (head or tail) and removed + inserted <= max(self.SMALL_CHANGE, len(old) // 2):
+            if removed:
+                self.beginRemoveRows(QModelIndex(), head, head + removed - 1)
+                self._ids = old[:head] + old[len(old) - tail :]
+                self.endRemoveRows()
+            if inserted:
+                self.beginInsertRows(QModelIndex(), head, head + inserted - 1)
+                self._ids = ids
+                self.endInsertRows()
+            self._ids = ids
+            self.forget()  # the view may have read rows between the two changes
+            self._seed(first)
+            if head:
+                self.dataChanged.emit(self.index(0), self.index(head - 1))
+            if tail:
+                self.dataChanged.emit(self.index(len(ids) - tail), self.index(len(ids) - 1))
+            return False
         self.beginResetModel()
-        self._works = list(works)
-        self._row_of = {w.id: i for i, w in enumerate(self._works)}
-        self._rows_by_thumb = {}
-        for i, w in enumerate(self._works):
-            p = w.primary
-            if p is not None and p.thumb_path:
-                self._rows_by_thumb.setdefault(p.thumb_path, []).append(i)
+        self._ids = array("q", ids)
+        self.forget()
+        self._seed(first)
         self.endResetModel()
+        return True
+
+    def set_works(self, works: Sequence[WorkSummary]) -> bool:
+        """Show these works (a whole listing already read)."""
+        return self.set_ids(array("q", (w.id for w in works)), works)
+
+    def forget(self) -> None:
+        """Drop the cached summaries: the next read of a row asks the library again."""
+        self._pages.clear()
+        self._rows_by_thumb.clear()
+
+    def refetch(self) -> None:
+        """The works may have changed (an edit): read the shown ones again."""
+        self.forget()
+        if self._ids:
+            self.dataChanged.emit(self.index(0), self.index(len(self._ids) - 1))
+
+    def _seed(self, first: Sequence[WorkSummary]) -> None:
+        for start in range(0, min(len(first), len(self._ids)), self.PAGE):
+            chunk = first[start : start + self.PAGE]
+            if [w.id for w in chunk] == list(self._ids[start : start + len(chunk)]):
+                self._store(start // self.PAGE, list(chunk))
+
+    def _store(self, page: int, works: list[WorkSummary | None]) -> None:
+        self._pages[page] = works
+        self._pages.move_to_end(page)
+        base = page * self.PAGE
+        for offset, w in enumerate(works):
+            p = w.primary if w is not None else None
+            if p is not None and p.thumb_path:
+                self._rows_by_thumb.setdefault(p.thumb_path, set()).add(base + offset)
+        while len(self._pages) > self.PAGES_KEPT:
+            old, dropped = self._pages.popitem(last=False)
+            for offset, w in enumerate(dropped):
+                p = w.primary if w is not None else None
+                if p is not None and p.thumb_path:
+                    rows = self._rows_by_thumb.get(p.thumb_path)
+                    if rows is not None:
+                        rows.discard(old * self.PAGE + offset)
+                        if not rows:
+                            del self._rows_by_thumb[p.thumb_path]
 
     def work_at(self, row: int) -> WorkSummary | None:
-        return self._works[row] if 0 <= row < len(self._works) else None
+        if not 0 <= row < len(self._ids):
+            return None
+        page = row // self.PAGE
+        works = self._pages.get(page)
+        if works is None:
+            ids = self._ids[page * self.PAGE : (page + 1) * self.PAGE]
+            try:
+                found = {w.id: w for w in self._fetch(ids)}
+            except Exception:  # noqa: BLE001 - a busy or vanished library: show blanks
+                return None
+            works = [found.get(i) for i in ids]
+            self._store(page, works)
+        else:
+            self._pages.move_to_end(page)
+        return works[row - page * self.PAGE]
 
     def row_of(self, work_id: int) -> int | None:
-        return self._row_of.get(work_id)
+        try:
+            return self._ids.index(work_id)
+        except ValueError:
+            return None
+
+    def rows_of(self, work_ids: Sequence[int]) -> list[int]:
+        """The rows of these works, in the order given, leaving out those not shown."""
+        if len(work_ids) <= 20:
+            return [r for w in work_ids if (r := self.row_of(w)) is not None]
+        wanted = set(work_ids)
+        found = {w: r for r, w in enumerate(self._ids) if w in wanted}
+        return [found[w] for w in work_ids if w in found]
+
+    def rows(self) -> Rows:
+        return Rows(self)
 
     # Thumbnails ------------------------------------------------------------------------
     def _thumbnail(self, work: WorkSummary) -> QPixmap | None:
@@ -129,6 +293,6 @@ class WorksModel(QAbstractListModel):
         self._pixmaps[path] = QPixmap.fromImage(image)
         while len(self._pixmaps) > self.CACHE_SIZE:
             self._pixmaps.popitem(last=False)
-        for row in self._rows_by_thumb.get(path, ()):
+        for row in sorted(self._rows_by_thumb.get(path, ())):
             idx = self.index(row)
             self.dataChanged.emit(idx, idx, [ThumbRole])
