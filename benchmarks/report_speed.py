@@ -28,6 +28,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from PIL import Image, ImageDraw  # noqa: E402
 
+RESULTS = Path(__file__).resolve().parent / "results"
+
 
 def _picture(i: int) -> Image.Image:
     img = Image.new("RGB", (1600, 1200), (240 - i % 40, 235, 225))
@@ -98,6 +100,7 @@ def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--works", type=int, default=200)
     parser.add_argument("--no-sign", action="store_true")
+    parser.add_argument("--out", type=Path, default=RESULTS / "report_speed.json")
     args = parser.parse_args()
     from pypdf import PdfReader
 
@@ -145,7 +148,7 @@ def main() -> int:
         "targets": {"certificate_seconds": 1.0, "portfolio_200_seconds": 30.0},
         "rows": rows,
     }
-    out = Path(__file__).resolve().parent / "results" / "report_speed.json"
+    out = args.out
     out.write_text(json.dumps(result, indent=2) + "\n")
     return 0
 

@@ -32,6 +32,9 @@ from inkseal.library.scan import scan_file  # noqa: E402
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
 
 
+RESULTS = Path(__file__).resolve().parent / "results"
+
+
 def _camera_exif() -> Image.Exif:
     """EXIF like a camera writes: make, model, dates, exposure, GPS."""
     exif = Image.Exif()
@@ -118,6 +121,7 @@ def main() -> int:
     ap.add_argument("--files", type=int, default=200)
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--data", type=Path, default=Path(tempfile.gettempdir()) / "inkseal-bench")
+    ap.add_argument("--out", type=Path, default=RESULTS / "scan_speed.json")
     args = ap.parse_args()
 
     result: dict[str, object] = {
@@ -148,7 +152,7 @@ def main() -> int:
         result["corpus_files_per_s"] = round(len(corpus) / took, 1)
     files = make_set(args.data / "camera", args.files)
     result["camera_jpegs"] = compare("Camera-like 2-megapixel JPEGs with EXIF", files, args.rounds)
-    out = Path(__file__).resolve().parent / "results" / "scan_speed.json"
+    out = args.out
     out.parent.mkdir(exist_ok=True)
     out.write_text(json.dumps(result, indent=2) + "\n")
     return 0

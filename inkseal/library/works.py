@@ -3,13 +3,27 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 from array import array
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, cast
 
-from sqlalchemy import Integer, Row, Select, Text, column, exists, func, select, table, text
+from sqlalchemy import (
+    ColumnElement,
+    Integer,
+    Row,
+    Select,
+    Text,
+    bindparam,
+    column,
+    exists,
+    func,
+    select,
+    table,
+    text,
+)
 from sqlalchemy.orm import Session, selectinload
 
 from inkseal.library.detect.base import Finding, Verdict
@@ -55,9 +69,15 @@ class AIUseInput:
     note: str | None = None
 
 
+def _in_library(lib: Library, rel: str) -> str:
+    # As str(lib.root / rel), without pathlib's parsing: the grid builds a page of these
+    # on every scroll.
+    return f"{lib.root}{os.sep}{rel.replace('/', os.sep)}"
+
+
 def _file_info(lib: Library, a: Asset | Row[Any]) -> FileInfo:
     if a.stored_path is not None:
-        path, referenced = str(lib.root / a.stored_path), False
+        path, referenced = _in_library(lib, a.stored_path), False
     else:
         path, referenced = a.referenced_path or "", True
     return FileInfo(
@@ -73,7 +93,7 @@ def _file_info(lib: Library, a: Asset | Row[Any]) -> FileInfo:
         original_name=a.original_name,
         path=path,
         referenced=referenced,
-        thumb_path=str(lib.root / a.thumb_path) if a.thumb_path else None,
+        thumb_path=_in_library(lib, a.thumb_path) if a.thumb_path else None,
         imported_at=a.imported_at,
         suggested_class=a.suggested_class,
         position=a.position,
@@ -122,12 +142,15 @@ def _filtered(
     trashed: bool = False,
     collection: str | None = None,
 ) -> Select[Any]:
+    # Tags and collections as IN (the works holding them): SQLite reads the few works a
+    # tag has through its index, instead of testing every work in display order.
     if collection:
         stmt = stmt.where(
-            exists()
-            .where(collection_works.c.work_id == Work.id)
-            .where(collection_works.c.collection_id == Collection.id)
-            .where(Collection.name == collection)
+            Work.id.in_(
+                select(collection_works.c.work_id)
+                .join(Collection, Collection.id == collection_works.c.collection_id)
+                .where(Collection.name == collection)
+            )
         )
     stmt = stmt.where(Work.trashed_at.is_not(None) if trashed else Work.trashed_at.is_(None))
     if untagged:
@@ -138,13 +161,15 @@ def _filtered(
         stmt = stmt.where(Work.provenance_class == provenance_class)
     if tag:
         stmt = stmt.where(
-            exists()
-            .where(work_tags.c.work_id == Work.id)
-            .where(work_tags.c.tag_id == Tag.id)
-            .where(Tag.name == tag)
+            Work.id.in_(
+                select(work_tags.c.work_id)
+                .join(Tag, Tag.id == work_tags.c.tag_id)
+                .where(Tag.name == tag)
+            )
         )
     if search and (hits := _search_hits(search)) is not None:
-        stmt = stmt.where(Work.id.in_(hits))
+        # A join, not IN: SQLite then looks each hit up once, without an ephemeral table.
+        stmt = stmt.join(_SEARCH, _SEARCH.c.rowid == Work.id).where(hits)
     return stmt
 
 
@@ -168,14 +193,16 @@ def search_query(text: str) -> str | None:
     return " ".join(f'"{w}"*' for w in words) if words else None
 
 
-def _search_hits(text: str) -> Select[Any] | None:
-    """The ids of the works whose text matches; None when the text has nothing to match."""
+def _search_hits(text: str) -> ColumnElement[bool] | None:
+    """The condition on the full-text index for this text; None when it has nothing to match."""
     query = search_query(text)
     if query is not None:
-        return select(_SEARCH.c.rowid).where(_SEARCH.c.doc.match(query))
-    if not _UNSPACED.search(text):
+        match = _SEARCH.c.doc.match(query)
+    elif _UNSPACED.search(text):
+        match = _SEARCH.c.doc.like(f"%{_escape_like(text)}%", escape="\\")
+    else:
         return None
-    return select(_SEARCH.c.rowid).where(_SEARCH.c.doc.like(f"%{_escape_like(text)}%", escape="\\"))
+    return match
 
 
 def _escape_like(text: str) -> str:
@@ -242,7 +269,35 @@ def work_ids(lib: Library, **filters: Any) -> array[int]:
     with lib.read() as s:
         # One text from SQLite instead of a million rows through the driver.
         joined = s.scalar(select(func.group_concat(ordered.c.id)))
-    return array("q", map(int, joined.split(","))) if joined else array("q")
+    return _parse_ids(joined or "")
+
+
+def _parse_ids(joined: str, step: int = 1 << 16) -> array[int]:
+    """The ids in a comma-separated text, read a slice at a time: one C call over a million
+    ids would hold the interpreter lock for 0.1 s, and the window's GUI thread with it."""
+    ids = array("q")
+    start, end = 0, len(joined)
+    while start < end:
+        cut = joined.find(",", start + step) if start + step < end else -1
+        cut = end if cut == -1 else cut
+        ids.extend(map(int, joined[start:cut].split(",")))
+        start = cut + 1
+    return ids
+
+
+# The statements a page of the grid runs, made once: an expanding IN is bound as one list.
+_IDS: Any = bindparam("ids", expanding=True)
+_WORKS_BY_ID = cast("Select[Any]", select(*_SUMMARY_COLUMNS)).where(Work.id.in_(_IDS))
+_FILES_OF = (
+    select(*Asset.__table__.c)
+    .where(Asset.work_id.in_(_IDS))
+    .order_by(Asset.work_id, Asset.position, Asset.id)
+)
+_TAGS_OF = (
+    select(work_tags.c.work_id, Tag.name)
+    .join(Tag, Tag.id == work_tags.c.tag_id)
+    .where(work_tags.c.work_id.in_(_IDS))
+)
 
 
 def summaries(lib: Library, ids: Sequence[int]) -> list[WorkSummary]:
@@ -250,9 +305,7 @@ def summaries(lib: Library, ids: Sequence[int]) -> list[WorkSummary]:
     with lib.read() as s:
         rows: list[Row[Any]] = []
         for start in range(0, len(ids), 500):
-            chunk = list(ids[start : start + 500])
-            stmt = cast("Select[Any]", select(*_SUMMARY_COLUMNS)).where(Work.id.in_(chunk))
-            rows.extend(s.execute(stmt).all())
+            rows.extend(s.execute(_WORKS_BY_ID, {"ids": list(ids[start : start + 500])}).all())
         by_id = {r.id: r for r in rows}
         return _summaries(lib, s, [by_id[i] for i in ids if i in by_id])
 
@@ -263,18 +316,10 @@ def _summaries(lib: Library, s: Session, rows: Sequence[Row[Any]]) -> list[WorkS
     tags: dict[int, list[str]] = {}
     ids = [r.id for r in rows]
     for start in range(0, len(ids), 500):
-        chunk = ids[start : start + 500]
-        for a in s.execute(
-            select(*Asset.__table__.c)
-            .where(Asset.work_id.in_(chunk))
-            .order_by(Asset.work_id, Asset.position, Asset.id)
-        ):
+        chunk = {"ids": ids[start : start + 500]}
+        for a in s.execute(_FILES_OF, chunk):
             files.setdefault(a.work_id, []).append(_file_info(lib, a))
-        for work_id, name in s.execute(
-            select(work_tags.c.work_id, Tag.name)
-            .join(Tag, Tag.id == work_tags.c.tag_id)
-            .where(work_tags.c.work_id.in_(chunk))
-        ):
+        for work_id, name in s.execute(_TAGS_OF, chunk):
             tags.setdefault(work_id, []).append(name)
     return [
         WorkSummary(

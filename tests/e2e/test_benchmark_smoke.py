@@ -1,4 +1,4 @@
-"""The start-up benchmark, tiny, so that it cannot rot: it must run and write its figures."""
+"""Every benchmark, tiny, so that none can rot: each must run and write its figures."""
 
 from __future__ import annotations
 
@@ -41,6 +41,10 @@ def test_scale_benchmark_runs(tmp_path: Path) -> None:
     cases = {r["case"]: r for r in result["rows"]}
     assert cases["class counts"]["seconds"] > 0
     assert cases["window: launch to first paint"]["seconds"] > 0  # the window came up
+    assert cases["text search 'heron', whole listing"]["seconds"] > 0
+    worst = [r for r in result["rows"] if r["case"].startswith("window: worst frame")]
+    assert len(worst) == 3 and all(r["seconds"] > 0 for r in worst)
+    assert 0 < result["window_rss_mb"] < 2000
     # The generated library is what import and declare write: its history replays.
     from inkseal.library.library import open_library
     from inkseal.library.verify import verify_library
@@ -48,3 +52,29 @@ def test_scale_benchmark_runs(tmp_path: Path) -> None:
     with open_library(tmp_path / "L") as lib:
         report = verify_library(lib)
     assert report.first_broken_event is None and not report.record_problems
+
+
+def test_import_benchmark_runs(tmp_path: Path) -> None:
+    proc = _bench(
+        "import_speed.py", "--jpegs", "1", "--pngs", "1", "--webps", "1", "--rounds", "1",
+        "--memory", "30", "--data", str(tmp_path / "data"), "--out", str(tmp_path),
+    )  # fmt: skip
+    result = json.loads((tmp_path / "import_speed.json").read_text())
+    assert result["files"] == 3 and result["import_files_per_s"] > 0
+    assert result["memory_run"]["files"] == 30
+    assert "bare loop speed" in proc.stdout
+
+
+def test_report_benchmark_runs(tmp_path: Path) -> None:
+    out = tmp_path / "report_speed.json"
+    _bench("report_speed.py", "--works", "2", "--no-sign", "--out", str(out))
+    rows = json.loads(out.read_text())["rows"]
+    assert [r["pages"] > 0 for r in rows] == [True, True]
+
+
+def test_scan_benchmark_runs(tmp_path: Path) -> None:
+    out = tmp_path / "scan_speed.json"
+    _bench(
+        "scan_speed.py", "--files", "4", "--rounds", "1", "--data", str(tmp_path), "--out", str(out)
+    )
+    assert json.loads(out.read_text())

@@ -193,6 +193,7 @@ def test_migration_backs_up_a_library_that_holds_data(tmp_path: Path, monkeypatc
 
     monkeypatch.setattr(db, "backup_database", spy)
     monkeypatch.setattr(db, "current_revision", lambda engine: "0000-older")
+    monkeypatch.setattr(db, "_stored_revision", lambda engine: "0000-older")
     from alembic import command
 
     monkeypatch.setattr(command, "upgrade", lambda cfg, rev: None)
@@ -246,3 +247,12 @@ def test_a_damaged_catalogue_gives_a_clear_error(tmp_path: Path) -> None:
     (root / "library.sqlite").write_bytes(b"this is not a database at all" * 100)
     with pytest.raises(LibraryError, match="cannot open the catalogue"):
         open_library(root)
+
+
+def test_the_shipped_head_is_read_from_the_script_names() -> None:
+    from alembic.script import ScriptDirectory
+
+    script = ScriptDirectory.from_config(db._alembic_config(db.make_engine(Path(":memory:"))))
+    for rev in script.walk_revisions():
+        assert Path(rev.path).name.startswith(f"{rev.revision}_"), rev.path
+    assert db.shipped_head() == db.head_revision()

@@ -173,7 +173,10 @@ class WorksModel(QAbstractListModel):
         head = _common_prefix(old, ids)
         tail = _common_suffix(old, ids, min(len(old), len(ids)) - head)
         removed, inserted = len(old) - head - tail, len(ids) - head - tail
-        if (head or tail) and removed + inserted <= max(self.SMALL_CHANGE, len(old) // 2):
+        appended = head == len(old) and old  # more of the same listing (or new works last)
+        if appended or (
+            (head or tail) and removed + inserted <= max(self.SMALL_CHANGE, len(old) // 2)
+        ):
             if removed:
                 self.beginRemoveRows(QModelIndex(), head, head + removed - 1)
                 self._ids = old[:head] + old[len(old) - tail :]
