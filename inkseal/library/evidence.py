@@ -173,8 +173,7 @@ def _commit_attached(
         _release(lib, p, placed)
         return _failed(p.path, f"could not be recorded in the library: {exc}", p.sha256)
     finally:
-        if p.staged is not None:
-            p.staged.unlink(missing_ok=True)
+        p.release_staged()
     return ImportOutcome(
         str(p.path), "added", work_id, p.sha256, None, p.warnings, file_id=file_id, role=role
     )

@@ -175,8 +175,7 @@ def decode(img: Image.Image, max_side: int = THUMB_SIDE) -> Decoded:
         # load the image themselves and a failure there must not be swallowed.
         img.load()
         orientation = _orientation(img)
-        thumb = _to_display_mode(img)
-        thumb.thumbnail((max_side, max_side), Image.Resampling.LANCZOS, reducing_gap=2.0)
+        thumb = _thumbnail(img, max_side)
         if orientation != 1:
             thumb = thumb.transpose(Image.Transpose(_TRANSPOSE[orientation]))
         phash = _picture_hash(thumb)
@@ -196,6 +195,23 @@ def decode(img: Image.Image, max_side: int = THUMB_SIDE) -> Decoded:
     except Exception as exc:  # codecs' own errors (libavif's RuntimeError, found by fuzzing)
         raise DecodeError(_decode_reason(exc)) from exc
     return Decoded(width, height, frames, orientation, out.getvalue(), ext, tuple(problems), phash)
+
+
+def _thumbnail(img: Image.Image, max_side: int) -> Image.Image:
+    """A new RGB or RGBA image at most `max_side` long, `img` left as it is."""
+    from PIL import Image
+
+    if img.mode in ("RGB", "RGBA"):
+        # Straight from the decoded pixels: no full-size copy first.
+        w, h = img.size
+        scale = min(1.0, max_side / max(w, h))
+        size = (max(1, round(w * scale)), max(1, round(h * scale)))
+        if size == img.size:
+            return img.copy()
+        return img.resize(size, Image.Resampling.LANCZOS, reducing_gap=2.0)
+    thumb = _to_display_mode(img)
+    thumb.thumbnail((max_side, max_side), Image.Resampling.LANCZOS, reducing_gap=2.0)
+    return thumb
 
 
 def _picture_hash(img: Image.Image) -> str | None:

@@ -160,6 +160,50 @@ class _Prepared:
     warnings: tuple[str, ...]
     detection: Detection
     perceptual_hash: str | None = None
+    # The staged copy is written and flushed to disk by the store writer while the worker
+    # goes on to the next file; this is done when it is on disk (or raises OSError).
+    staged_ready: Future[None] | None = None
+
+    def wait_staged(self) -> None:
+        """Wait until the staged copy is on disk; raises the OSError writing it met."""
+        if self.staged_ready is not None:
+            self.staged_ready.result()
+
+    def release_staged(self) -> None:
+        """Remove the staged copy (once its writer is done with it)."""
+        if self.staged is None:
+            return
+        if self.staged_ready is not None:
+            with contextlib.suppress(BaseException):
+                self.staged_ready.result()
+        self.staged.unlink(missing_ok=True)
+
+
+# One thread writes the staged copies: writing and flushing a file to disk waits on the
+# device, not the processor, so the workers decode the next files meanwhile.
+_store_writer: ThreadPoolExecutor | None = None
+_store_writer_lock = threading.Lock()
+
+
+def _write_staged(staged: Path, data: bytes) -> None:
+    try:
+        with open(staged, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            # On disk before the catalogue says it is there (a power cut must not leave a
+            # recorded work with an empty file).
+            os.fsync(fh.fileno())
+    except BaseException:
+        staged.unlink(missing_ok=True)
+        raise
+
+
+def _stage_copy(staged: Path, data: bytes) -> Future[None]:
+    global _store_writer
+    with _store_writer_lock:
+        if _store_writer is None:
+            _store_writer = ThreadPoolExecutor(1, thread_name_prefix="inkseal-store")
+        return _store_writer.submit(_write_staged, staged, data)
 
 
 @dataclass(frozen=True)
@@ -197,12 +241,12 @@ def _write_atomically(target: Path, data: bytes, tmp_dir: Path) -> None:
 
 def _find_work_by_sha(lib: Library, sha: str) -> int | None:
     """The live work that holds this file already (one in the Trash is handled at commit)."""
-    with lib.read() as s:
-        return s.execute(
-            select(Asset.work_id)
-            .join(Work, Work.id == Asset.work_id)
-            .where(Asset.sha256 == sha, Work.trashed_at.is_(None))
-            .limit(1)
+    # One plain query on a pooled connection: this runs for every file, on the workers.
+    with lib.engine.connect() as conn:
+        return conn.exec_driver_sql(
+            "SELECT a.work_id FROM assets a JOIN works w ON w.id = a.work_id "
+            "WHERE a.sha256 = ? AND w.trashed_at IS NULL LIMIT 1",
+            (sha,),
         ).scalar()
 
 
@@ -363,21 +407,15 @@ def _stage(
     path, sha = raw.path, raw.sha256
     thumb_rel = _thumb_rel(sha, decoded.thumbnail_ext) if decoded is not None else None
     staged: Path | None = None
+    ready: Future[None] | None = None
     try:
         if decoded is not None and thumb_rel is not None:
             _write_atomically(lib.root / thumb_rel, decoded.thumbnail, lib.tmp_dir)
         if not reference:
             staged = lib.tmp_dir / f"{uuid.uuid4().hex}.part"
             note_writing(lib.root, staged)
-            with open(staged, "wb") as fh:
-                fh.write(raw.data)
-                fh.flush()
-                # On disk before the catalogue says it is there (a power cut must not leave
-                # a recorded work with an empty file). Runs on the worker, in parallel.
-                os.fsync(fh.fileno())
+            ready = _stage_copy(staged, raw.data)
     except OSError as exc:
-        if staged is not None:
-            staged.unlink(missing_ok=True)
         _drop_unused_thumb(lib, sha, thumb_rel)
         return _failed(path, f"could not be saved into the library: {describe(exc)}", sha)
     return _Prepared(
@@ -395,6 +433,7 @@ def _stage(
         warnings=warnings,
         detection=detection,
         perceptual_hash=decoded.perceptual_hash if decoded is not None else None,
+        staged_ready=ready,
     )
 
 
@@ -429,6 +468,7 @@ def place_in_store(lib: Library, p: _Prepared) -> tuple[str | None, Path | None]
     """
     if p.staged is None:
         return None, None
+    p.wait_staged()
     stored_rel = _store_rel(p.sha256, p.fmt.extension)
     final = lib.root / stored_rel
     final.parent.mkdir(parents=True, exist_ok=True)
@@ -546,8 +586,7 @@ def _commit(
         _drop_unused_thumb(lib, p.sha256, p.thumb_rel)
         return _failed(p.path, f"could not be recorded in the library: {describe(exc)}", p.sha256)
     finally:
-        if p.staged is not None:
-            p.staged.unlink(missing_ok=True)
+        p.release_staged()
     return ImportOutcome(str(p.path), "added", work_id, p.sha256, None, p.warnings, file_id=file_id)
 
 
@@ -571,8 +610,7 @@ def _find_any_asset(lib: Library, sha: str) -> bool:
 
 def _discard(lib: Library, result: _Result) -> None:
     if isinstance(result, _Prepared):
-        if result.staged is not None:
-            result.staged.unlink(missing_ok=True)
+        result.release_staged()
         _drop_unused_thumb(lib, result.sha256, result.thumb_rel)
 
 

@@ -60,7 +60,12 @@ class Chunk:
     length: int
     data: memoryview
     after_idat: bool
-    crc_ok: bool
+    stored_crc: int
+
+    @property
+    def crc_ok(self) -> bool:
+        # Computed when asked: a picture's IDAT data is megabytes that most readers skip.
+        return zlib.crc32(self.data, zlib.crc32(self.type.encode("ascii"))) == self.stored_crc
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,7 +133,6 @@ def iter_chunks(data: bytes, warnings: list[str] | None = None) -> Iterator[Chun
         count += 1
         stored_crc = struct.unpack_from(">I", data, end)[0]
         body = view[pos + 8 : end]
-        crc_ok = zlib.crc32(body, zlib.crc32(raw_type)) == stored_crc
         is_data = chunk_type in _DATA_CHUNKS
         yield Chunk(
             type=chunk_type,
@@ -136,7 +140,7 @@ def iter_chunks(data: bytes, warnings: list[str] | None = None) -> Iterator[Chun
             length=length,
             data=body,
             after_idat=seen_idat and not is_data,
-            crc_ok=crc_ok,
+            stored_crc=stored_crc,
         )
         if is_data:
             seen_idat = True

@@ -81,7 +81,10 @@ class PreviewDialog(QDialog):
         if not items:
             return None
         self.index = max(0, min(self.index, len(items) - 1))
-        return items[self.index]
+        try:
+            return items[self.index]
+        except IndexError:  # the work has just left the library
+            return None
 
     def step(self, delta: int) -> None:
         n = len(self.works())
