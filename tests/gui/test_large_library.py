@@ -23,25 +23,23 @@ from tests.images import gradient, save
 
 
 @pytest.fixture
-def large(qtbot, tmp_path: Path, monkeypatch):  # type: ignore[no-untyped-def]
-    from inkseal.ui.context import AppContext
+def large_library(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Seven works in tmp_path/lib, and thresholds that make the window treat it as large."""
     from inkseal.ui.main_window import MainWindow
 
     monkeypatch.setattr(MainWindow, "LARGE_LIBRARY", 0)
     monkeypatch.setattr(WorksModel, "PAGE", 2)
     monkeypatch.setattr(WorksModel, "PAGES_KEPT", 2)
-    lib = open_library(tmp_path / "lib")
     folder = tmp_path / "in"
     for i in range(7):
         save(gradient((40, 30), seed=i * 9), folder / f"w{i}.png", "PNG")
-    import_paths(lib, [str(folder)], workers=1)
-    ctx = AppContext(lib)
-    win = MainWindow(ctx)
-    qtbot.addWidget(win)
-    win.show()
-    yield win
-    win.close()
-    ctx.shutdown()
+    with open_library(tmp_path / "lib") as lib:
+        import_paths(lib, [str(folder)], workers=1)
+
+
+@pytest.fixture
+def large(large_library, window):  # type: ignore[no-untyped-def]
+    return window  # made after the library (the fixtures resolve in this order)
 
 
 def _titles(model: WorksModel) -> list[str]:

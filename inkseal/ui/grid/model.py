@@ -177,16 +177,19 @@ class WorksModel(QAbstractListModel):
         if appended or (
             (head or tail) and removed + inserted <= max(self.SMALL_CHANGE, len(old) // 2)
         ):
+            # The cache goes with each change of the ids: the view (and Qt's model tester)
+            # read rows at their new places while it is told about the change.
             if removed:
                 self.beginRemoveRows(QModelIndex(), head, head + removed - 1)
                 self._ids = old[:head] + old[len(old) - tail :]
+                self.forget()
                 self.endRemoveRows()
             if inserted:
                 self.beginInsertRows(QModelIndex(), head, head + inserted - 1)
                 self._ids = ids
+                self.forget()
                 self.endInsertRows()
             self._ids = ids
-            self.forget()  # the view may have read rows between the two changes
             self._seed(first)
             if head:
                 self.dataChanged.emit(self.index(0), self.index(head - 1))
