@@ -36,6 +36,7 @@ from inkseal.library.importer import (
     new_asset,
     place_in_store,
     run_pipeline,
+    staging_failure,
 )
 from inkseal.library.library import Library
 from inkseal.library.works import refresh_review
@@ -139,6 +140,9 @@ def _commit_attached(
     lib: Library, work_id: int, p: _Prepared, role: str, reference: bool
 ) -> ImportOutcome:
     placed: Path | None = None
+    failed = staging_failure(lib, p)
+    if failed is not None:
+        return failed
     try:
         with lib.write.begin() as s:
             work = _live_work(s, work_id)

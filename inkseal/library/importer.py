@@ -35,7 +35,6 @@ from inkseal.library.events import append_event
 from inkseal.library.formats import Format
 from inkseal.library.imaging import Decoded, DecodeError, decode, open_image
 from inkseal.library.library import Library
-from inkseal.library.phash import SimilarityIndex
 from inkseal.library.probe import (
     RawFile,
     ReadError,
@@ -179,7 +178,7 @@ class _Prepared:
         self.staged.unlink(missing_ok=True)
 
 
-# One thread writes the staged copies: writing and flushing a file to disk waits on the
+# Store writers write the staged copies: writing and flushing a file to disk waits on the
 # device, not the processor, so the workers decode the next files meanwhile.
 _store_writer: ThreadPoolExecutor | None = None
 _store_writer_lock = threading.Lock()
@@ -202,7 +201,9 @@ def _stage_copy(staged: Path, data: bytes) -> Future[None]:
     global _store_writer
     with _store_writer_lock:
         if _store_writer is None:
-            _store_writer = ThreadPoolExecutor(1, thread_name_prefix="inkseal-store")
+            # As many as there are workers: flushes to a slow disk then overlap too.
+            writers = max(2, min(8, os.cpu_count() or 2))
+            _store_writer = ThreadPoolExecutor(writers, thread_name_prefix="inkseal-store")
         return _store_writer.submit(_write_staged, staged, data)
 
 
@@ -460,6 +461,18 @@ def _title_for(path: Path) -> str:
     return title
 
 
+def staging_failure(lib: Library, p: _Prepared) -> ImportOutcome | None:
+    """Wait for the staged copy to be on disk, before the caller takes the catalogue's write
+    lock (a slow disk must not hold up other writers); the failure when it could not be."""
+    try:
+        p.wait_staged()
+    except OSError as exc:
+        p.release_staged()
+        _drop_unused_thumb(lib, p.sha256, p.thumb_rel)
+        return _failed(p.path, f"could not be saved into the library: {describe(exc)}", p.sha256)
+    return None
+
+
 def place_in_store(lib: Library, p: _Prepared) -> tuple[str | None, Path | None]:
     """Move a staged copy to its place in the store, inside the caller's transaction.
 
@@ -534,6 +547,9 @@ def _commit(
 ) -> ImportOutcome:
     """Store the file and record its work in one transaction, or leave no trace."""
     placed: Path | None = None
+    failed = staging_failure(lib, p)
+    if failed is not None:
+        return failed
     try:
         with lib.write.begin() as s:
             existing = s.execute(
@@ -614,19 +630,12 @@ def _discard(lib: Library, result: _Result) -> None:
         _drop_unused_thumb(lib, result.sha256, result.thumb_rel)
 
 
-def _with_similar(
-    lib: Library, outcome: ImportOutcome, phash: str, cache: list[SimilarityIndex]
-) -> ImportOutcome:
+def _with_similar(lib: Library, outcome: ImportOutcome, phash: str) -> ImportOutcome:
     """The outcome with the works that look like the file just added."""
-    from inkseal.library.similar import load_index, nearest_works
+    from inkseal.library.similar import near_works
 
     try:
-        if not cache:
-            cache.append(load_index(lib))
-        index = cache[0]
-        near = nearest_works(index, [phash], exclude=outcome.work_id)
-        if outcome.work_id is not None:
-            index.add(outcome.work_id, phash)
+        near = near_works(lib, [phash], exclude=outcome.work_id)
     except Exception:  # similarity is a hint; it must never fail an import
         return outcome
     return replace(outcome, similar=near) if near else outcome
@@ -648,14 +657,13 @@ def import_paths(
     `progress` is called from the calling thread after each file. When `cancel` is set the
     files already committed stay (each is complete); the rest are not touched.
     """
-    similar: list[SimilarityIndex] = []  # loaded when the first picture is added
 
     def record(result: _Prepared | _Duplicate) -> ImportOutcome:
         if isinstance(result, _Duplicate):
             return ImportOutcome(str(result.path), "duplicate", result.work_id, result.sha256)
         outcome = _commit(lib, result, reference, creator)
         if outcome.status == "added" and result.perceptual_hash:
-            outcome = _with_similar(lib, outcome, result.perceptual_hash, similar)
+            outcome = _with_similar(lib, outcome, result.perceptual_hash)
         return outcome
 
     return run_pipeline(

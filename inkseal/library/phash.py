@@ -96,119 +96,33 @@ def hash_distance(a: str, b: str) -> int:
     return (int(a, 16) ^ int(b, 16)).bit_count()
 
 
-def _band_widths(bands: int) -> list[int]:
-    base, extra = divmod(HASH_BITS, bands)
-    return [base + 1 if i < extra else base for i in range(bands)]
+# For look-ups in the catalogue the 64 bits are four bands of four hex digits, each with an
+# index on its digits (migration 0006). Two hashes at most d bits apart differ in at most
+# d // 4 bits in some band (pigeonhole), so a look-up asks, in each band, for the values
+# within that many bits of the query's, and checks the hashes found by their full distance.
+BANDS = 4
+BAND_DIGITS = HASH_BITS // BANDS // 4
+# Beyond this many values a band (5 flipped bits and more) the catalogue is read whole instead.
+MAX_PROBES = 5000
 
 
-def _probes(width: int, radius: int) -> int:
-    return sum(math.comb(width, i) for i in range(radius + 1))
-
-
-def _plan(max_distance: int, expected_size: int = 100_000) -> int:
-    """How many bands to split the bits into for the cheapest look-up; 0 means scan all.
-
-    With `bands` bands and a distance of at most d, some band differs in at most
-    d // bands bits (pigeonhole), so a look-up probes every value within that radius of each
-    band of the query: few wide bands mean many probes but few candidates to verify, many
-    narrow ones the opposite. Costs are estimated for uniformly spread hashes.
-    """
-    best_bands, best_cost = 0, float(expected_size)  # scanning every entry
-    for bands in range(1, min(max_distance + 1, HASH_BITS) + 1):
-        radius = max_distance // bands
-        probes = [_probes(w, radius) for w in _band_widths(bands)]
-        cost = sum(probes) + expected_size * sum(
-            p / 2**w for p, w in zip(probes, _band_widths(bands), strict=True)
-        )
-        if cost < best_cost:
-            best_bands, best_cost = bands, cost
-    return best_bands
-
-
-class SimilarityIndex:
-    """In-memory index of (key, hash) pairs answering 'which keys are within max_distance of
-    this hash', quickly even for hundreds of thousands of entries.
-
-    The 64 bits are split into bands, each with a table from the band's value to the hashes
-    having it; a look-up probes the values near the query's in each band (see `_plan`) and
-    verifies the candidates by their full distance. A key may have several hashes (a work
-    with several files) and a hash several keys; each key is reported once, at its nearest.
-    """
-
-    def __init__(self, max_distance: int = SIMILAR_DISTANCE) -> None:
-        if max_distance < 0:
-            raise ValueError("max_distance cannot be negative")
-        self.max_distance = max_distance
-        self._keys: dict[int, set[int]] = {}  # hash -> the keys that have it
-        self._hashes: dict[int, set[int]] = {}  # key -> its hashes
-        bands = _plan(max_distance)
-        self._bands: list[tuple[int, int]] = []  # (shift, mask) of each band
-        self._flips: list[list[int]] = []  # the XOR patterns to probe in each band
-        self._tables: list[dict[int, set[int]]] = []  # band value -> hashes
-        if bands:
-            radius = max_distance // bands
-            shift = 0
-            for width in _band_widths(bands):
-                self._bands.append((shift, (1 << width) - 1))
-                self._flips.append(_flip_patterns(width, radius))
-                self._tables.append({})
-                shift += width
-
-    def __len__(self) -> int:
-        """How many (key, hash) pairs the index holds."""
-        return sum(len(h) for h in self._hashes.values())
-
-    def add(self, key: int, hash_hex: str) -> None:
-        """Index one hash under `key` (a key can have several; adding a pair again is a no-op)."""
-        value = _parse(hash_hex)
-        self._hashes.setdefault(key, set()).add(value)
-        keys = self._keys.get(value)
-        if keys is not None:
-            keys.add(key)
-            return
-        self._keys[value] = {key}
-        for (shift, mask), table in zip(self._bands, self._tables, strict=True):
-            table.setdefault((value >> shift) & mask, set()).add(value)
-
-    def remove(self, key: int) -> None:
-        """Forget every hash of `key` (nothing happens when it has none)."""
-        for value in self._hashes.pop(key, set()):
-            keys = self._keys[value]
-            keys.discard(key)
-            if keys:
-                continue
-            del self._keys[value]
-            for (shift, mask), table in zip(self._bands, self._tables, strict=True):
-                band = (value >> shift) & mask
-                table[band].discard(value)
-                if not table[band]:
-                    del table[band]
-
-    def near(self, hash_hex: str) -> list[tuple[int, int]]:
-        """(key, distance) of every key within max_distance of the hash, nearest first and
-        equally near ones by key."""
-        value = _parse(hash_hex)
-        candidates: set[int] = set()
-        if self._tables:
-            for (shift, mask), flips, table in zip(
-                self._bands, self._flips, self._tables, strict=True
-            ):
-                band = (value >> shift) & mask
-                for flip in flips:
-                    hashes = table.get(band ^ flip)
-                    if hashes:
-                        candidates.update(hashes)
-        else:
-            candidates.update(self._keys)
-        limit = self.max_distance
-        nearest: dict[int, int] = {}
-        for h in candidates:
-            distance = (value ^ h).bit_count()
-            if distance <= limit:
-                for key in self._keys[h]:
-                    if distance < nearest.get(key, limit + 1):
-                        nearest[key] = distance
-        return sorted(nearest.items(), key=lambda kd: (kd[1], kd[0]))
+def band_probes(hash_hex: str, max_distance: int = SIMILAR_DISTANCE) -> list[list[str]] | None:
+    """For each band, the digits that a hash within `max_distance` of this one has in that
+    band for at least one of the bands; None when there would be too many to ask for."""
+    value = parse_hash(hash_hex)
+    if max_distance < 0:
+        raise ValueError("max_distance cannot be negative")
+    width = BAND_DIGITS * 4
+    radius = min(max_distance // BANDS, width)
+    if sum(math.comb(width, i) for i in range(radius + 1)) > MAX_PROBES:
+        return None
+    flips = _flip_patterns(width, radius)
+    bands = []
+    for band in range(BANDS):
+        shift = HASH_BITS - width * (band + 1)  # band 0 is the first four digits
+        part = (value >> shift) & ((1 << width) - 1)
+        bands.append([f"{part ^ flip:0{BAND_DIGITS}x}" for flip in flips])
+    return bands
 
 
 def _flip_patterns(width: int, radius: int) -> list[int]:
@@ -227,8 +141,9 @@ def _bits_at(positions: Sequence[int]) -> int:
     return value
 
 
-def _parse(hash_hex: str) -> int:
+def parse_hash(hash_hex: str) -> int:
+    """The hash's 64 bits; ValueError for anything else."""
     value = int(hash_hex, 16)
-    if not 0 <= value < 1 << HASH_BITS:
+    if not 0 <= value < 1 << HASH_BITS or len(hash_hex) != HASH_BITS // 4:
         raise ValueError(f"not a {HASH_BITS}-bit hash: {hash_hex!r}")
     return value

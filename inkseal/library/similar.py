@@ -9,39 +9,64 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from inkseal.library.library import Library
-from inkseal.library.phash import SimilarityIndex
-from inkseal.models.entities import Asset, Work
+from inkseal.library.phash import BAND_DIGITS, SIMILAR_DISTANCE, band_probes, parse_hash
+from inkseal.models.entities import Asset
 
 # How many similar works are reported for one file or work at most.
 MAX_REPORTED = 20
 
-
-def load_index(lib: Library) -> SimilarityIndex:
-    """Every picture hash of the works not in the Trash, keyed by work id."""
-    index = SimilarityIndex()
-    with lib.read() as s:
-        rows = s.execute(
-            select(Asset.work_id, Asset.perceptual_hash)
-            .join(Work, Work.id == Asset.work_id)
-            .where(Asset.perceptual_hash.is_not(None), Work.trashed_at.is_(None))
-        )
-        for work_id, phash in rows:
-            if phash:
-                index.add(work_id, phash)
-    return index
+_HASHES = "SELECT work_id, perceptual_hash FROM assets WHERE perceptual_hash IS NOT NULL"
 
 
-def nearest_works(
-    index: SimilarityIndex, hashes: list[str], exclude: int | None
+def near_works(
+    lib: Library,
+    hashes: list[str],
+    exclude: int | None = None,
+    *,
+    max_distance: int = SIMILAR_DISTANCE,
+    limit: int | None = MAX_REPORTED,
 ) -> tuple[tuple[int, int], ...]:
-    """(work id, distance) of the works near any of `hashes`, nearest first, one per work."""
+    """(work id, distance) of the works outside the Trash with a picture within
+    `max_distance` bits of any of `hashes`, nearest first (then by id), one entry per work.
+
+    Each band of each hash is one query on that band's covering index (migration 0006), so
+    the cost follows the number of candidates, not the size of the library.
+    """
     best: dict[int, int] = {}
-    for h in hashes:
-        for work_id, distance in index.near(h):
-            if work_id != exclude and distance < best.get(work_id, 65):
-                best[work_id] = distance
+    with lib.read() as s:
+        conn = s.connection()
+        for h in hashes:
+            value = parse_hash(h)
+            probes = band_probes(h, max_distance)
+            if probes is None:
+                rows = conn.exec_driver_sql(_HASHES).all()
+            else:
+                rows = []
+                for band, values in enumerate(probes):
+                    digits = f"substr(perceptual_hash, {band * BAND_DIGITS + 1}, {BAND_DIGITS})"
+                    marks = ", ".join("?" * len(values))
+                    rows += conn.exec_driver_sql(
+                        f"{_HASHES} AND {digits} IN ({marks})", tuple(values)
+                    ).all()
+            for work_id, other in rows:
+                try:
+                    d = (value ^ parse_hash(other)).bit_count()
+                except ValueError:  # a damaged row: it matches nothing
+                    continue
+                if d <= max_distance and work_id != exclude and d < best.get(work_id, 65):
+                    best[work_id] = d
+        if best:
+            found = list(best)
+            for start in range(0, len(found), 500):
+                chunk = found[start : start + 500]
+                marks = ", ".join("?" * len(chunk))
+                for (trashed,) in conn.exec_driver_sql(
+                    f"SELECT id FROM works WHERE id IN ({marks}) AND trashed_at IS NOT NULL",
+                    tuple(chunk),
+                ):
+                    del best[trashed]
     ranked = sorted(best.items(), key=lambda item: (item[1], item[0]))
-    return tuple(ranked[:MAX_REPORTED])
+    return tuple(ranked if limit is None else ranked[:limit])
 
 
 def similar_works(lib: Library, work_id: int) -> tuple[tuple[int, int], ...]:
@@ -60,4 +85,4 @@ def similar_works(lib: Library, work_id: int) -> tuple[tuple[int, int], ...]:
         ]
     if not own:
         return ()
-    return nearest_works(load_index(lib), own, exclude=work_id)
+    return near_works(lib, own, exclude=work_id)

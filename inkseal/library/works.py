@@ -193,8 +193,13 @@ def search_query(text: str) -> str | None:
     return " ".join(f'"{w}"*' for w in words) if words else None
 
 
+# Longer searches are cut here (SQLite refuses a LIKE pattern beyond 50,000 bytes).
+MAX_SEARCH = 1000
+
+
 def _search_hits(text: str) -> ColumnElement[bool] | None:
     """The condition on the full-text index for this text; None when it has nothing to match."""
+    text = text[:MAX_SEARCH]
     query = search_query(text)
     if query is not None:
         match = _SEARCH.c.doc.match(query)

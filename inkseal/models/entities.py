@@ -231,6 +231,18 @@ class Asset(Base):
             "stored_path IS NOT NULL OR referenced_path IS NOT NULL", name="has_location"
         ),
         UniqueConstraint("work_id", "sha256"),
+        # One per group of four hex digits of the perceptual hash (migration 0006): the
+        # look-up of similar pictures asks each band for the few near values.
+        *(
+            Index(
+                f"ix_assets_phash_band{band}",
+                func.substr(text("perceptual_hash"), band * 4 + 1, 4),
+                "perceptual_hash",
+                "work_id",
+                sqlite_where=text("perceptual_hash IS NOT NULL"),
+            )
+            for band in range(4)
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

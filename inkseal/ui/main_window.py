@@ -232,6 +232,7 @@ class MainWindow(QMainWindow):
         self._shown_filters: dict[str, Any] | None = None  # what the grid's listing is of
         self._listing_complete = True
         self._reveal_pending: list[int] | None = None
+        self._selection_pending: list[int] | None = None
 
         self._build_menus()
         self._restore_state()
@@ -484,8 +485,12 @@ class MainWindow(QMainWindow):
             if generation == self._generation and (always or self._importing):
                 self._apply(result, filters)
 
-        def failed(_message: str) -> None:
+        def failed(message: str) -> None:
             self._refreshing = False
+            if always and generation == self._generation:
+                # What is shown stays; say why the rest is missing (the next refresh retries).
+                self._listing_complete = True
+                self.status_label.setText(f"The listing could not be read: {message}")
 
         run_task(self.ctx.queries, lambda _p: query(), on_done=done, on_error=failed)
 
@@ -495,17 +500,26 @@ class MainWindow(QMainWindow):
         if ids is None:
             ids = array("q", (w.id for w in first))
         selected = self.selected_ids()
+        if self._selection_pending is not None:
+            # Chosen before a large library's partial listing: the whole one may hold it.
+            selected = self._selection_pending
         sel = self.grid.selectionModel()
         sel.blockSignals(True)
         try:
-            if self.model.set_ids(ids, first):
-                # Put the selection back in one step, without a selectionChanged per row.
+            self.model.set_ids(ids, first)
+            # Works that moved (renamed under a sort by title, say) or a reset lose their
+            # selection in the view: put it back in one step, without a selectionChanged a row.
+            rows = sorted(self.model.rows_of(selected))
+            if rows != self.selected_rows():
                 selection = QItemSelection()
-                for row in self.model.rows_of(selected):
+                for row in rows:
                     selection.select(self.model.index(row), self.model.index(row))
                 sel.select(selection, QItemSelectionModel.SelectionFlag.ClearAndSelect)
         finally:
             sel.blockSignals(False)
+        self._selection_pending = None
+        if not complete and set(self.selected_ids()) != set(selected):
+            self._selection_pending = selected
         self._shown_filters = filters
         self._listing_complete = complete
         self.grid.viewport().update()
@@ -587,6 +601,7 @@ class MainWindow(QMainWindow):
         return [w for r in self.selected_rows() if (w := self.model.work_at(r)) is not None]
 
     def _on_selection(self, *_args: Any) -> None:
+        self._selection_pending = None  # the user chose anew
         self.inspector.show_works(self.selected_ids())
 
     # Import -----------------------------------------------------------------------------
@@ -601,7 +616,9 @@ class MainWindow(QMainWindow):
             return False
         cancel = self._begin_long_task()
         lib = self.ctx.library
-        self._refresh_timer.start()
+        # A large library's listing, and the view's layout of it, take a second: less often.
+        large = len(self.model.ids) > self.LARGE_LIBRARY
+        self._refresh_timer.start(4000 if large else 1500)
         prefs = Preferences.load()
         reference = prefs.import_mode == "reference"
         creator = prefs.creator or None

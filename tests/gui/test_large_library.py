@@ -151,3 +151,37 @@ def test_listing_changes_are_told_to_the_view_as_qt_expects(qtbot, qtmodeltester
         rows[3]  # noqa: B018
     assert model.rowCount(model.index(0)) == 0 and not model.index(0).parent().isValid()
     assert model.index(0).parent() == QModelIndex()
+
+
+def test_a_selected_work_that_moves_stays_selected(qtbot, window, tmp_path: Path) -> None:
+    """Found in review: renaming the selected work while sorted by title moved it, and the
+    in-place change dropped it from the selection and emptied the inspector."""
+    folder = tmp_path / "in"
+    for i in range(6):
+        save(gradient((40, 30), seed=i * 7), folder / f"w{i}.png", "PNG")
+    with qtbot.waitSignal(window.import_finished, timeout=20000):
+        window.start_import([str(folder)])
+    window.sort.setCurrentIndex(window.sort.findData("title"))
+    ids = list(window.model.ids)
+    moved = ids[1]
+    window.grid.selectionModel().select(
+        window.model.index(1), QItemSelectionModel.SelectionFlag.ClearAndSelect
+    )
+    works.rename(window.ctx.library, moved, "zzz moved last")
+    window.refresh()
+    assert window.model.ids[-1] == moved
+    assert window.selected_ids() == [moved]
+    assert window.inspector.work_ids == [moved]
+
+
+def test_the_selection_outlives_a_partial_listing(qtbot, large) -> None:
+    window = large
+    qtbot.waitUntil(lambda: window._listing_complete, timeout=10000)
+    wanted = window.model.ids[6]
+    window.grid.selectionModel().select(
+        window.model.index(6), QItemSelectionModel.SelectionFlag.ClearAndSelect
+    )
+    window.sort.setCurrentIndex(window.sort.findData("title"))  # a new listing: page first
+    qtbot.waitUntil(lambda: window._listing_complete, timeout=10000)
+    assert window.selected_ids() == [wanted]
+    assert window.inspector.work_ids == [wanted]

@@ -206,3 +206,41 @@ def test_search_queries_are_words_never_syntax() -> None:
     assert works.search_query("wolf-hair") == '"wolf"* "hair"*'
     assert works.search_query("--") is None
     assert works.search_query("山水") is None
+
+
+def test_rows_changed_in_place_keep_counts_and_index(lib: Any, pictures: list[Path]) -> None:
+    """A tag merged into another, a tag row moved to another work, a collection row changed:
+    writes no service makes today, which a later one (a tag merge) will."""
+    report = import_paths(lib, [str(p) for p in pictures[:3]])
+    a, b, c = (o.work_id for o in report.outcomes)
+    works.add_tags(lib, a, ["ink", "sumi"])
+    works.add_tags(lib, b, ["sumi"])
+    works.add_to_collections(lib, a, ["Portfolio", "Client A"])
+    db = lib.db_path
+    with lib.engine.begin() as conn:
+        ink, sumi = (
+            conn.exec_driver_sql("SELECT id FROM tags WHERE name = ?", (n,)).scalar()
+            for n in ("ink", "sumi")
+        )
+        # Merge "sumi" into "ink" where a work does not already have "ink".
+        conn.exec_driver_sql(
+            "UPDATE work_tags SET tag_id = ? WHERE tag_id = ? AND work_id = ?", (ink, sumi, b)
+        )
+        conn.exec_driver_sql(
+            "UPDATE work_tags SET work_id = ? WHERE work_id = ? AND tag_id = ?", (c, a, sumi)
+        )
+        conn.exec_driver_sql(
+            "UPDATE collection_works SET work_id = ? WHERE work_id = ? AND collection_id = "
+            "(SELECT id FROM collections WHERE name = 'Client A')",
+            (b, a),
+        )
+    assert fast_counts(lib) == slow_counts(db)
+    index_matches_documents(db)
+    assert [w.id for w in works.list_works(lib, search="sumi")] == [c]
+    assert works.tag_counts(lib) == [("ink", 2), ("sumi", 1)]
+
+
+def test_a_very_long_search_is_cut_not_refused(lib: Any, pictures: list[Path]) -> None:
+    import_paths(lib, [str(pictures[1])])
+    assert works.list_works(lib, search="山" * 20000) == []
+    assert len(works.list_works(lib, search="sketch " * 5000)) == 1

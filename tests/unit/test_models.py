@@ -18,6 +18,8 @@ from inkseal.library.library import open_library
 from inkseal.models import db
 from inkseal.models.entities import Asset, Base, Declaration, Event, Tag, Work
 
+REPO_MIGRATIONS = Path(db.__file__).parent / "migrations" / "versions"
+
 
 def _not_full_text(name: str | None, type_: str, _parents: object) -> bool:
     # The FTS5 table and its shadow tables are SQLite's own; the models do not describe them.
@@ -256,3 +258,22 @@ def test_the_shipped_head_is_read_from_the_script_names() -> None:
     for rev in script.walk_revisions():
         assert Path(rev.path).name.startswith(f"{rev.revision}_"), rev.path
     assert db.shipped_head() == db.head_revision()
+
+
+def test_every_derived_data_trigger_exists_at_the_newest_schema(tmp_path: Path) -> None:
+    """Batch-mode migrations rebuild tables and drop their triggers: whatever a later
+    migration does, the counts and the search index must still be kept."""
+    import importlib.util
+
+    path = REPO_MIGRATIONS / "0005_scale.py"
+    spec = importlib.util.spec_from_file_location("scale_0005", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    with open_library(tmp_path / "lib") as lib, lib.engine.connect() as conn:
+        names = {
+            r[0]
+            for r in conn.exec_driver_sql("SELECT name FROM sqlite_master WHERE type='trigger'")
+        }
+    assert set(module.TRIGGERS) <= names
+    assert len(module.TRIGGERS) > 30

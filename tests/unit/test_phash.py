@@ -20,7 +20,7 @@ from PIL import Image, ImageDraw, ImageEnhance, ImageOps
 
 from inkseal.library.phash import (
     SIMILAR_DISTANCE,
-    SimilarityIndex,
+    band_probes,
     hash_distance,
     perceptual_hash,
 )
@@ -356,29 +356,72 @@ def _brute_force(entries: list[tuple[int, int]], query: int, limit: int) -> list
 
 @pytest.fixture(scope="module")
 def random_entries() -> list[tuple[int, int]]:
-    """~2,000 (key, hash) pairs in clusters, as copies of pictures would be, plus strays;
-    some keys hold several hashes and some hashes several keys."""
+    """~2,000 (work, hash) pairs in clusters, as copies of pictures would be, plus strays;
+    some works hold several hashes and some hashes several works."""
     rnd = random.Random(2024)
     centres = [rnd.getrandbits(64) for _ in range(150)]
     entries = []
-    for key in range(1800):
+    for key in range(1, 1801):
         entries.append((key, _flip(rnd.choice(centres), rnd, rnd.randint(0, 14))))
-    for key in range(1800, 2000):
+    for key in range(1801, 2001):
         entries.append((key, rnd.getrandbits(64)))
     for _ in range(60):  # a work with several files
-        entries.append((rnd.randrange(2000), _flip(rnd.choice(centres), rnd, rnd.randint(0, 6))))
+        entries.append((rnd.randrange(1, 2001), _flip(rnd.choice(centres), rnd, rnd.randint(0, 6))))
     for _ in range(20):  # the same file in two works
-        entries.append((rnd.randrange(2000), rnd.choice(entries)[1]))
+        entries.append((rnd.randrange(1, 2001), rnd.choice(entries)[1]))
     return entries
 
 
-@pytest.mark.parametrize("limit", [0, 1, 3, SIMILAR_DISTANCE, 12, 20, 40])
-def test_the_index_agrees_with_a_brute_force_scan(
-    random_entries: list[tuple[int, int]], limit: int
+def _library_of(root: Path, entries: list[tuple[int, int]], trashed: set[int] = frozenset()):  # type: ignore[no-untyped-def, assignment]
+    """A real catalogue whose works hold files with these perceptual hashes."""
+    from datetime import UTC, datetime
+
+    from sqlalchemy import insert
+
+    from inkseal.library.library import open_library
+    from inkseal.models.entities import Asset, Work
+
+    lib = open_library(root)
+    now = datetime.now(UTC)
+    keys = sorted({k for k, _ in entries})
+    with lib.engine.begin() as conn:
+        conn.execute(
+            insert(Work.__table__),
+            [
+                {"id": k, "title": f"w{k}", "created_at": now, "updated_at": now,
+                 "trashed_at": now if k in trashed else None}
+                for k in keys
+            ],
+        )  # fmt: skip
+        conn.execute(
+            insert(Asset.__table__),
+            [
+                {"work_id": k, "role": "primary" if i == 0 else "wip", "position": i,
+                 "sha256": f"{n:064x}", "size": 1, "media_type": "image/png",
+                 "original_name": "x.png", "stored_path": f"store/{n}.png", "imported_at": now,
+                 "metadata_json": "{}", "perceptual_hash": f"{v:016x}"}
+                for n, (i, k, v) in enumerate(
+                    (sum(1 for kk, _ in entries[:j] if kk == key), key, value)
+                    for j, (key, value) in enumerate(entries)
+                )
+            ],
+        )  # fmt: skip
+    return lib
+
+
+@pytest.fixture(scope="module")
+def hash_library(random_entries, tmp_path_factory):  # type: ignore[no-untyped-def]
+    lib = _library_of(tmp_path_factory.mktemp("hashes") / "lib", random_entries)
+    yield lib
+    lib.close()
+
+
+@pytest.mark.parametrize("limit", [0, 1, 3, 7, SIMILAR_DISTANCE, 11, 12, 20, 40])
+def test_the_catalogue_look_up_agrees_with_a_brute_force_scan(
+    hash_library, random_entries: list[tuple[int, int]], limit: int
 ) -> None:
-    index = SimilarityIndex(limit)
-    for key, value in random_entries:
-        index.add(key, f"{value:016x}")
+    from inkseal.library.similar import near_works
+
     rnd = random.Random(limit)
     queries = [v for _, v in rnd.sample(random_entries, 40)]
     queries += [_flip(v, rnd, rnd.randint(1, 12)) for v in queries]
@@ -386,56 +429,45 @@ def test_the_index_agrees_with_a_brute_force_scan(
     found_any = False
     for q in queries:
         expected = _brute_force(random_entries, q, limit)
-        assert index.near(f"{q:016x}") == expected
+        got = near_works(hash_library, [f"{q:016x}"], max_distance=limit, limit=None)
+        assert list(got) == expected
         found_any = found_any or len(expected) > 1
     assert found_any
+    assert band_probes("0" * 16, 40) is None  # that far, the whole catalogue is read
 
 
-def test_the_index_orders_nearest_first_then_by_key() -> None:
-    index = SimilarityIndex()
+def test_the_look_up_orders_nearest_first_then_by_work_and_skips_the_trash(
+    tmp_path: Path,
+) -> None:
+    from inkseal.library.similar import near_works
+
     base = 0x0123456789ABCDEF
-    index.add(30, f"{base ^ 0b11:016x}")
-    index.add(20, f"{base ^ 0b101:016x}")
-    index.add(10, f"{base ^ 0b1:016x}")
-    index.add(40, f"{base:016x}")
-    index.add(50, f"{~base & (2**64 - 1):016x}")  # far away
-    assert index.near(f"{base:016x}") == [(40, 0), (10, 1), (20, 2), (30, 2)]
+    entries = [
+        (30, base ^ 0b11), (20, base ^ 0b101), (10, base ^ 0b1), (40, base),
+        (50, ~base & (2**64 - 1)), (60, base ^ 0b1), (60, base ^ 0xFF00),
+    ]  # fmt: skip
+    with _library_of(tmp_path / "lib", entries, trashed={20}) as lib:
+        query = f"{base:016x}"
+        assert near_works(lib, [query]) == ((40, 0), (10, 1), (60, 1), (30, 2))
+        assert near_works(lib, [query], exclude=40, limit=2) == ((10, 1), (60, 1))
+        with pytest.raises(ValueError):
+            near_works(lib, ["xyz"])
 
 
-def test_the_index_reports_each_key_once_at_its_nearest() -> None:
-    index = SimilarityIndex(8)
-    index.add(1, "00000000000000ff")
-    index.add(1, "0000000000000001")
-    index.add(1, "0000000000000001")  # the same pair again
-    index.add(2, "0000000000000001")
-    assert len(index) == 3
-    assert index.near("0000000000000000") == [(1, 1), (2, 1)]
-    index.remove(1)
-    assert index.near("0000000000000000") == [(2, 1)]
-    index.remove(1)  # nothing left to forget
-    index.remove(2)
-    assert index.near("0000000000000000") == []
-    assert len(index) == 0
+def test_the_look_up_with_real_hashes(pictures: list[Image.Image], tmp_path: Path) -> None:
+    from inkseal.library.similar import near_works
+
+    entries = [(key, int(hashed(img), 16)) for key, img in enumerate(pictures, start=1)]
+    with _library_of(tmp_path / "lib", entries) as lib:
+        for key, img in enumerate(pictures[:4], start=1):
+            _, copy = next(c for c in copies(img) if c[0] == "JPEG quality 60")
+            hits = near_works(lib, [hashed(copy)])
+            assert [k for k, _ in hits] == [key]
 
 
-def test_the_index_with_real_hashes(pictures: list[Image.Image]) -> None:
-    index = SimilarityIndex()
-    for key, img in enumerate(pictures):
-        index.add(key, hashed(img))
-    for key, img in enumerate(pictures[:4]):
-        _, copy = next(c for c in copies(img) if c[0] == "JPEG quality 60")
-        hits = index.near(hashed(copy))
-        assert hits and hits[0][0] == key
-        assert [k for k, _ in hits] == [key]
-
-
-def test_the_index_refuses_bad_input() -> None:
+def test_bad_hashes_are_refused() -> None:
+    for bad in ("", "xyz", "1" * 17, "-1", "ff"):
+        with pytest.raises(ValueError):
+            band_probes(bad)
     with pytest.raises(ValueError):
-        SimilarityIndex(-1)
-    index = SimilarityIndex()
-    for bad in ("", "xyz", "1" * 17, "-1"):
-        with pytest.raises(ValueError):
-            index.add(1, bad)
-        with pytest.raises(ValueError):
-            index.near(bad)
-    assert SimilarityIndex().near("0000000000000000") == []
+        band_probes("0" * 16, -1)
