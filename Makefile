@@ -34,7 +34,7 @@ screenshots: $(STAMP)
 	QT_QPA_PLATFORM=offscreen $(PY) -m inkseal.ui.screenshots docs/screenshots
 
 bench: $(STAMP)
-	$(PY) benchmarks/import_speed.py
+	$(PY) benchmarks/import_speed.py --memory 5000
 	$(PY) benchmarks/scan_speed.py
 	QT_QPA_PLATFORM=offscreen $(PY) benchmarks/report_speed.py
 	$(PY) benchmarks/startup.py

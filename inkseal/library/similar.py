@@ -41,18 +41,23 @@ def near_works(
             if probes is None:
                 rows = conn.exec_driver_sql(_HASHES).all()
             else:
-                rows = []
+                # One query; a file near in several bands comes once a band (UNION ALL: a
+                # UNION's temporary B-tree would cost more than it saves).
+                parts, args = [], []
                 for band, values in enumerate(probes):
                     digits = f"substr(perceptual_hash, {band * BAND_DIGITS + 1}, {BAND_DIGITS})"
-                    marks = ", ".join("?" * len(values))
-                    rows += conn.exec_driver_sql(
-                        f"{_HASHES} AND {digits} IN ({marks})", tuple(values)
-                    ).all()
+                    parts.append(f"{_HASHES} AND {digits} IN ({', '.join('?' * len(values))})")
+                    args.extend(values)
+                rows = conn.exec_driver_sql(" UNION ALL ".join(parts), tuple(args)).all()
+            distances: dict[str, int] = {}  # look-alikes share hashes: each is parsed once
             for work_id, other in rows:
-                try:
-                    d = (value ^ parse_hash(other)).bit_count()
-                except ValueError:  # a damaged row: it matches nothing
-                    continue
+                d = distances.get(other)
+                if d is None:
+                    try:
+                        d = (value ^ parse_hash(other)).bit_count()
+                    except ValueError:  # a damaged row: it matches nothing
+                        d = max_distance + 1
+                    distances[other] = d
                 if d <= max_distance and work_id != exclude and d < best.get(work_id, 65):
                     best[work_id] = d
         if best:
