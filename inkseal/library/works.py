@@ -285,7 +285,7 @@ def _parse_ids(joined: str, step: int = 1 << 16) -> array[int]:
     while start < end:
         cut = joined.find(",", start + step) if start + step < end else -1
         cut = end if cut == -1 else cut
-        ids.extend(map(int, joined[start:cut].split(",")))
+        ids.extend(json.loads(f"[{joined[start:cut]}]"))  # C's parser: twice int()'s speed
         start = cut + 1
     return ids
 

@@ -467,7 +467,11 @@ class MainWindow(QMainWindow):
         if counts["all"] + counts["trash"] <= self.LARGE_LIBRARY:
             self._apply(self._query()(), filters)
             return
-        if filters != self._shown_filters:
+        if filters != self._shown_filters and filters["search"]:
+            # A search's first page costs as much as its whole listing (the matches are
+            # ordered before any is shown): the grid shows the last results until it comes.
+            self.status_label.setText("Searching…")
+        elif filters != self._shown_filters:
             self._apply(self._query(full=False)(), filters)
         else:
             self.model.refetch()

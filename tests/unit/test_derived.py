@@ -244,3 +244,14 @@ def test_a_very_long_search_is_cut_not_refused(lib: Any, pictures: list[Path]) -
     import_paths(lib, [str(pictures[1])])
     assert works.list_works(lib, search="山" * 20000) == []
     assert len(works.list_works(lib, search="sketch " * 5000)) == 1
+
+
+def test_listings_are_parsed_back_exactly() -> None:
+    from inkseal.library.works import _parse_ids
+
+    rng = random.Random(7)
+    for n in (0, 1, 2, 9, 1000):
+        ids = [rng.randint(1, 2**62) for _ in range(n)]
+        text = ",".join(map(str, ids))
+        for step in (1, 2, 5, 64, 1 << 16):
+            assert list(_parse_ids(text, step)) == ids
