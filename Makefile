@@ -34,6 +34,7 @@ screenshots: $(STAMP)
 	QT_QPA_PLATFORM=offscreen $(PY) -m inkseal.ui.screenshots docs/screenshots
 
 bench: $(STAMP)
+	@sh packaging/linux/ensure-system-packages.sh "libvips-tools libimage-exiftool-perl"
 	$(PY) benchmarks/import_speed.py --memory 5000
 	$(PY) benchmarks/scan_speed.py
 	QT_QPA_PLATFORM=offscreen $(PY) benchmarks/report_speed.py

@@ -563,10 +563,10 @@ class MainWindow(QMainWindow):
             while self.sidebar.count() > first:
                 self.sidebar.takeItem(first)
             for name, n in tags:
-                self._add_entry(f"  {name}  ({n})", TAG_PREFIX + name)
+                self._add_entry(f"  {name}  ({n:,})", TAG_PREFIX + name)
             self.sidebar.addItem(self._heading("Collections"))
             for name, n in collections:
-                self._add_entry(f"  {name}  ({n})", COLLECTION_PREFIX + name)
+                self._add_entry(f"  {name}  ({n:,})", COLLECTION_PREFIX + name)
         finally:
             self.sidebar.blockSignals(False)
 
