@@ -185,3 +185,31 @@ def test_the_selection_outlives_a_partial_listing(qtbot, large) -> None:
     qtbot.waitUntil(lambda: window._listing_complete, timeout=10000)
     assert window.selected_ids() == [wanted]
     assert window.inspector.work_ids == [wanted]
+
+
+@pytest.mark.parametrize("chunk", [1, 3, 1 << 14])
+def test_listings_are_compared_exactly(monkeypatch, chunk: int) -> None:
+    import random
+
+    from inkseal.ui.grid import model as grid_model
+
+    monkeypatch.setattr(grid_model, "_CHUNK", chunk)
+
+    def shared(x: list[int], y: list[int]) -> int:
+        n = 0
+        while n < min(len(x), len(y)) and x[n] == y[n]:
+            n += 1
+        return n
+
+    rng = random.Random(chunk)
+    for _ in range(400):
+        x = [rng.randint(0, 3) for _ in range(rng.randint(0, 40))]
+        y = [rng.randint(0, 3) for _ in range(rng.randint(0, 40))]
+        if rng.random() < 0.5:
+            y = x[: rng.randint(0, len(x))] + y
+        if rng.random() < 0.5:
+            y = y + x[rng.randint(0, len(x)) :]
+        a, b = array("q", x), array("q", y)
+        assert grid_model._common_prefix(a, b) == shared(x, y)
+        limit = rng.randint(0, min(len(x), len(y)))
+        assert grid_model._common_suffix(a, b, limit) == min(limit, shared(x[::-1], y[::-1]))
