@@ -202,12 +202,10 @@ def _search_hits(text: str) -> ColumnElement[bool] | None:
     text = text[:MAX_SEARCH]
     query = search_query(text)
     if query is not None:
-        match = _SEARCH.c.doc.match(query)
-    elif _UNSPACED.search(text):
-        match = _SEARCH.c.doc.like(f"%{_escape_like(text)}%", escape="\\")
-    else:
-        return None
-    return match
+        return _SEARCH.c.doc.match(query)
+    if _UNSPACED.search(text):
+        return _SEARCH.c.doc.like(f"%{_escape_like(text)}%", escape="\\")
+    return None
 
 
 def _escape_like(text: str) -> str:
@@ -341,17 +339,18 @@ def _summaries(lib: Library, s: Session, rows: Sequence[Row[Any]]) -> list[WorkS
     ]
 
 
-def _live_counts(s: Session, where: str) -> dict[str, int]:
-    """Rows of live_counts (kept exact by triggers, migration 0005)."""
-    rows = s.execute(text(f"SELECT name, n FROM live_counts WHERE {where}")).all()
-    return {name: n for name, n in rows}
-
-
 def count_works(lib: Library) -> dict[str, int]:
     """How many works there are in each class, in all, needing review, untagged and in the
     Trash (which the other counts leave out)."""
-    with lib.read() as s:
-        stored = _live_counts(s, "name LIKE 'class:%' OR name IN ('review', 'untagged', 'trash')")
+    with lib.read() as s:  # live_counts: kept exact by triggers (migration 0005)
+        stored: dict[str, int] = dict(
+            s.execute(
+                text(
+                    "SELECT name, n FROM live_counts "
+                    "WHERE name LIKE 'class:%' OR name IN ('review', 'untagged', 'trash')"
+                )
+            ).all()
+        )
     counts = {c.value: stored.get(f"class:{c.value}", 0) for c in ProvenanceClass}
     counts["all"] = sum(n for name, n in stored.items() if name.startswith("class:"))
     counts["needs-review"] = stored.get("review", 0)

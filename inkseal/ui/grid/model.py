@@ -50,56 +50,39 @@ class _ThumbJob(QRunnable):
 _CHUNK = 1 << 14
 
 
-def _same(ma: memoryview, mb: memoryview, i: int, j: int, off: int) -> bool:
-    """Whether ids i..j of `ma` equal ids i+off..j+off of `mb` (byte views of id arrays)."""
-    return ma[i * 8 : j * 8] == mb[(i + off) * 8 : (j + off) * 8]
-
-
-def _first_difference(ma: memoryview, mb: memoryview, lo: int, hi: int, off: int) -> int:
-    """The first id in lo..hi where the views differ (hi when they do not), by halving."""
-    while lo < hi:
-        mid = (lo + hi) // 2
-        if _same(ma, mb, lo, mid + 1, off):
-            lo = mid + 1
-        else:
-            hi = mid
-    return lo
+def _shared_run(n: int, same: Callable[[int, int], bool]) -> int:
+    """How many of the first `n` positions match, where same(i, j) says whether positions
+    i..j all do: a chunk at a time, then by halving inside the first chunk that differs."""
+    i = 0
+    while i < n:
+        j = min(n, i + _CHUNK)
+        if not same(i, j):
+            lo, hi = i, j
+            while lo < hi:
+                mid = (lo + hi) // 2
+                if same(lo, mid + 1):
+                    lo = mid + 1
+                else:
+                    hi = mid
+            return lo
+        i = j
+    return n
 
 
 def _common_prefix(a: array[int], b: array[int]) -> int:
     """How many leading ids two listings share."""
     ma, mb = memoryview(a).cast("B"), memoryview(b).cast("B")
-    n, i = min(len(a), len(b)), 0
-    while i < n:
-        j = min(n, i + _CHUNK)
-        if not _same(ma, mb, i, j, 0):
-            return _first_difference(ma, mb, i, j, 0)
-        i = j
-    return n
+    return _shared_run(min(len(a), len(b)), lambda i, j: ma[i * 8 : j * 8] == mb[i * 8 : j * 8])
 
 
 def _common_suffix(a: array[int], b: array[int], limit: int) -> int:
     """How many trailing ids two listings share, at most `limit`."""
     ma, mb = memoryview(a).cast("B"), memoryview(b).cast("B")
     na, nb = len(a), len(b)
-
-    def same_tail(i: int, j: int) -> bool:  # the ids i..j from the end (0 is the last)
-        return ma[(na - j) * 8 : (na - i) * 8] == mb[(nb - j) * 8 : (nb - i) * 8]
-
-    i = 0
-    while i < limit:
-        j = min(limit, i + _CHUNK)
-        if not same_tail(i, j):
-            lo, hi = i, j  # the first id from the end that differs, by halving
-            while lo < hi:
-                mid = (lo + hi) // 2
-                if same_tail(lo, mid + 1):
-                    lo = mid + 1
-                else:
-                    hi = mid
-            return lo
-        i = j
-    return limit
+    # Position i counts from the end: 0 is the last id.
+    return _shared_run(
+        limit, lambda i, j: ma[(na - j) * 8 : (na - i) * 8] == mb[(nb - j) * 8 : (nb - i) * 8]
+    )
 
 
 class Rows(Sequence[WorkSummary]):
