@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+from datetime import UTC, datetime
 from pathlib import Path
 
 from inkseal.library.detect.base import FileFacts
@@ -10,8 +12,29 @@ from inkseal.library.imaging import DecodeError, open_image
 from inkseal.library.metadata import extract_metadata
 
 
+def assert_scan_reads_alike(data: bytes) -> None:
+    """`scan` reads less than import does (metadata.extract_metadata with complete=False:
+    no exifread, only the XMP properties detectors use, fewer files opened by Pillow). Its
+    findings, suggestion and Content Credentials summary must still be import's, exactly."""
+    from inkseal.library.probe import RawFile, ReadError, probe_file
+
+    if sniff(data) is None:
+        return
+    raw = RawFile(Path("x"), data, hashlib.sha256(data).hexdigest(), datetime.now(UTC))
+    try:
+        full = probe_file(raw).detection
+    except ReadError:
+        return
+    light = probe_file(raw, open_now=False, complete=False).detection
+    assert light.findings == full.findings
+    assert light.suggested_class == full.suggested_class
+    assert light.c2pa == full.c2pa
+    assert light.errors == full.errors
+
+
 def facts_for(path_or_bytes: Path | bytes) -> FileFacts:
     data = path_or_bytes if isinstance(path_or_bytes, bytes) else path_or_bytes.read_bytes()
+    assert_scan_reads_alike(data)
     fmt = sniff(data)
     assert fmt is not None
     try:

@@ -170,6 +170,47 @@ def dimensions(data: bytes, fmt: Format) -> tuple[int, int] | None:
         if fmt.name == "GIF":
             w, h = struct.unpack("<HH", data[6:10])
             return (w, h) if w and h else None
+        if fmt.name == "WEBP":
+            return _webp_size(data)
+        if fmt.name == "TIFF":
+            return _tiff_size(data)
     except struct.error:
         return None
     return None
+
+
+def _webp_size(data: bytes) -> tuple[int, int] | None:
+    """The canvas size from the first chunk: VP8X (extended), VP8L (lossless) or VP8 (lossy)."""
+    kind = data[12:16]
+    if kind == b"VP8X" and len(data) >= 30:
+        w = int.from_bytes(data[24:27], "little") + 1
+        h = int.from_bytes(data[27:30], "little") + 1
+        return w, h
+    if kind == b"VP8L" and len(data) >= 25 and data[20] == 0x2F:
+        bits = int.from_bytes(data[21:25], "little")
+        return (bits & 0x3FFF) + 1, ((bits >> 14) & 0x3FFF) + 1
+    if kind == b"VP8 " and len(data) >= 30 and data[23:26] == b"\x9d\x01\x2a":
+        w, h = struct.unpack("<HH", data[26:30])
+        w, h = w & 0x3FFF, h & 0x3FFF
+        return (w, h) if w and h else None
+    return None
+
+
+def _tiff_size(data: bytes) -> tuple[int, int] | None:
+    """ImageWidth and ImageLength of the first directory (the first page), as Pillow reports
+    them; None for BigTIFF or when either is missing."""
+    order = "<" if data[:2] == b"II" else ">"
+    if struct.unpack_from(order + "H", data, 2)[0] != 42:
+        return None
+    at = struct.unpack_from(order + "I", data, 4)[0]
+    count = struct.unpack_from(order + "H", data, at)[0]
+    found: dict[int, int] = {}
+    for i in range(min(count, 4096)):
+        tag, kind, n = struct.unpack_from(order + "HHI", data, at + 2 + 12 * i)
+        if tag in (256, 257) and n == 1 and kind in (3, 4):
+            code = order + ("H" if kind == 3 else "I")
+            found[tag] = struct.unpack_from(code, data, at + 10 + 12 * i)[0]
+        if tag > 257:
+            break  # entries are sorted by tag
+    w, h = found.get(256), found.get(257)
+    return (w, h) if w and h else None

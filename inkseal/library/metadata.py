@@ -33,7 +33,7 @@ import math
 import re
 import struct
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, cast
@@ -74,6 +74,7 @@ _XMP_APP1 = b"http://ns.adobe.com/xap/1.0/\x00"
 _XMP_EXT_APP1 = b"http://ns.adobe.com/xmp/extension/\x00"
 _PHOTOSHOP_APP13 = b"Photoshop 3.0\x00"
 _RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
+_HAS_EXTENDED_XMP = "xmpNote:HasExtendedXMP"
 _XML_NS = "http://www.w3.org/XML/1998/namespace"
 
 # --------------------------------------------------------------------------------------------
@@ -81,7 +82,14 @@ _XML_NS = "http://www.w3.org/XML/1998/namespace"
 # --------------------------------------------------------------------------------------------
 
 
-def extract_metadata(data: bytes, fmt: str, image: Image.Image | None) -> dict[str, Any]:
+def extract_metadata(
+    data: bytes,
+    fmt: str,
+    image: Image.Image | None,
+    *,
+    complete: bool = True,
+    xmp_keys: Collection[str] | None = None,
+) -> dict[str, Any]:
     """Read the metadata of one image file held in memory.
 
     ``fmt`` is the container format decided from the content ("JPEG", "PNG", "WEBP", "GIF",
@@ -89,9 +97,17 @@ def extract_metadata(data: bytes, fmt: str, image: Image.Image | None) -> dict[s
     or None if it could not be opened. It is only used for what Pillow has already parsed
     (``info`` and, for TIFF, the tag directory); its pixels are never loaded.
 
+    ``complete=False`` is for `scan`, which reports what the detectors find and keeps no
+    metadata: EXIF is then read by our own directory walk, which gives the text tags of IFD0
+    and the EXIF IFD (all that detectors read), instead of by exifread, which formats every
+    tag for display and costs as much as the rest of the reading together; and when
+    ``xmp_keys`` is given, only the top-level XMP properties it names are kept.
+
     Never raises for any input bytes; problems are listed under "warnings".
     """
-    ctx = _Context(data=data, fmt=_normalise_format(fmt), image=image)
+    ctx = _Context(data=data, fmt=_normalise_format(fmt), image=image, complete=complete)
+    if not complete and xmp_keys is not None:
+        ctx.xmp_keys = frozenset(xmp_keys) | {_HAS_EXTENDED_XMP}
     result: dict[str, Any] = {}
     steps: list[tuple[str, Callable[[_Context, dict[str, Any]], None]]] = [
         ("container", _scan_container),
@@ -131,6 +147,9 @@ class _Context:
     data: bytes
     fmt: str
     image: Image.Image | None
+    complete: bool = True
+    # With complete=False: the top-level XMP properties to keep (the rest are skipped).
+    xmp_keys: frozenset[str] | None = None
     warnings: list[str] = field(default_factory=list)
     # Raw pieces found while walking the container, decoded by the later steps.
     exif_tiff: bytes | None = None
@@ -406,6 +425,13 @@ def _scan_gif(ctx: _Context, result: dict[str, Any]) -> None:
 
 
 def _search_xmp(data: bytes, ctx: _Context) -> bytes | None:
+    if ctx.fmt == "GIF":
+        # GIF keeps XMP in an application extension named "XMP Data" with the code "XMP":
+        # one search for that name spares two over the whole (often large) file.
+        at = data.find(b"XMP DataXMP")
+        if at < 0:
+            return None
+        data = data[at:]
     start = data.find(b"<x:xmpmeta")
     if start < 0:
         start = data.find(b"<x:xapmeta")
@@ -475,6 +501,16 @@ _WANTED_RAW = {
     *(("IFD0", tag) for tag in _XP_TAGS),
 }
 
+# The directories whose text tags a `complete=False` read keeps, with exifread's prefix.
+_TEXT_PREFIXES = {"IFD0": "Image", "EXIF IFD": "EXIF"}
+
+# Where exifread's name for a text tag differs from Pillow's.
+_EXIFREAD_NAMES = {
+    0x9290: "SubSecTime",
+    0x9291: "SubSecTimeOriginal",
+    0x9292: "SubSecTimeDigitized",
+}
+
 # Tags left out of the "exif" dict: directory pointers, blobs that are read elsewhere
 # (XMP, IPTC, Photoshop resources, ICC, MakerNote, UserComment, PrintIM, Photoshop image
 # data) and image layout offsets (strips, tiles, thumbnail).
@@ -510,6 +546,8 @@ class _TiffScan:
     bigtiff: bool = False
     exifread_safe: bool = True
     raw: dict[tuple[str, int], bytes] = field(default_factory=dict)
+    # The ASCII tags of IFD0 and the EXIF IFD named as exifread names them, when asked for.
+    texts: dict[str, str] | None = None
 
 
 def _normalise_tiff(raw: bytes) -> bytes:
@@ -525,7 +563,7 @@ def _normalise_tiff(raw: bytes) -> bytes:
     return raw
 
 
-def _scan_tiff_structure(tiff: bytes, ctx: _Context) -> _TiffScan | None:
+def _scan_tiff_structure(tiff: bytes, ctx: _Context, texts: bool = False) -> _TiffScan | None:
     """Walk the IFDs ourselves: to check the structure before exifread walks it, and to copy
     out the few values exifread does not give us in full."""
     if len(tiff) < 8:
@@ -549,7 +587,7 @@ def _scan_tiff_structure(tiff: bytes, ctx: _Context) -> _TiffScan | None:
         return _TiffScan(order=order, tiff=tiff, bigtiff=True, exifread_safe=False)
     if magic != 42:
         ctx.warn(f"EXIF: bad TIFF magic number {magic}")
-    scan = _TiffScan(order=order, tiff=tiff)
+    scan = _TiffScan(order=order, tiff=tiff, texts={} if texts else None)
     walker = _TiffWalker(scan, ctx)
     first = struct.unpack_from(order + "I", tiff, 4)[0]
     ifd0, next_offset = walker.ifd(first, "IFD0")
@@ -613,6 +651,8 @@ class _TiffWalker:
                 continue  # exifread skips these or reads them in one go
             if count < 1000:  # exifread unpacks shorter arrays value by value
                 self.values += count
+        if scan.texts is not None and name in _TEXT_PREFIXES:
+            self._texts(entries, _TEXT_PREFIXES[name])
         for tag, kind, count, pos in entries:
             if (name, tag) in _WANTED_RAW:
                 value = _tiff_value(scan.tiff, scan.order, kind, count, pos, _MAX_RAW_TAG)
@@ -621,6 +661,30 @@ class _TiffWalker:
                 else:
                     scan.raw[(name, tag)] = value
         return entries, next_offset
+
+    def _texts(self, entries: list[tuple[int, int, int, int]], prefix: str) -> None:
+        """Copy out ASCII values the way exifread reads them: up to the first zero byte,
+        UTF-8 where it decodes."""
+        from PIL.ExifTags import TAGS
+
+        scan = self.scan
+        texts = scan.texts
+        assert texts is not None
+        for tag, kind, count, pos in entries:
+            if kind != 2 or tag in _SKIP_EXIF_TAGS or len(texts) >= MAX_EXIF_TAGS:
+                continue
+            if count <= 4:
+                value = scan.tiff[pos : pos + count]
+            else:  # like exifread, keep what there is of a value running past the end
+                start = struct.unpack_from(scan.order + "I", scan.tiff, pos)[0]
+                value = scan.tiff[start : start + min(count, 4 * MAX_STRING)]
+            value = value.split(b"\x00", 1)[0]
+            try:
+                text = value.decode("utf-8")
+            except UnicodeDecodeError:
+                text = _decode_text(value)
+            name = _EXIFREAD_NAMES.get(tag) or TAGS.get(tag) or f"Tag 0x{tag:04X}"
+            texts.setdefault(f"{prefix} {name}", _clip(text))
 
     def sub_ifds(self, entries: list[tuple[int, int, int, int]]) -> None:
         for tag, kind, count, pos in entries:
@@ -709,13 +773,16 @@ def _read_exif(ctx: _Context, result: dict[str, Any]) -> None:
     scan: _TiffScan | None = None
     if ctx.exif_tiff is not None:
         ctx.exif_tiff = _normalise_tiff(ctx.exif_tiff)
-        scan = _scan_tiff_structure(ctx.exif_tiff, ctx)
+        scan = _scan_tiff_structure(ctx.exif_tiff, ctx, texts=not ctx.complete)
         ctx.tiff_scan = scan
         if scan is not None and ctx.photoshop_irb is None:
             ctx.photoshop_irb = scan.raw.get(("IFD0", _TAG_PHOTOSHOP))
-    if scan is not None and scan.exifread_safe:
+    walked = scan.texts if scan is not None and not scan.bigtiff else None
+    if walked is not None:
+        exif = dict(walked)
+    elif scan is not None and scan.exifread_safe:
         exif = _exif_with_exifread(scan.tiff, ctx)
-    if not exif:
+    if not exif and walked is None:
         exif = _exif_with_pillow(ctx, scan)
     if scan is not None:
         _add_decoded_comments(scan, exif)
@@ -984,10 +1051,10 @@ def _read_xmp(ctx: _Context, result: dict[str, Any]) -> None:
         return
     size = len(ctx.xmp)
     properties = _parse_xmp(ctx.xmp, ctx)
-    if properties and "xmpNote:HasExtendedXMP" in properties and not ctx.extended_xmp:
+    if properties and _HAS_EXTENDED_XMP in properties and not ctx.extended_xmp:
         ctx.warn("XMP: extended XMP is announced but missing")
     if ctx.extended_xmp and properties is not None:
-        extended = _assemble_extended_xmp(ctx, properties.get("xmpNote:HasExtendedXMP"))
+        extended = _assemble_extended_xmp(ctx, properties.get(_HAS_EXTENDED_XMP))
         if extended is not None:
             size += len(extended)
             more = _parse_xmp(extended, ctx, label="XMP (extended)")
@@ -1059,6 +1126,8 @@ def _parse_xmp(raw: bytes, ctx: _Context, label: str = "XMP") -> dict[str, Any] 
     if not packet:
         ctx.warn(f"{label}: empty packet")
         return None
+    if ctx.xmp_keys is not None:
+        return _parse_xmp_kept(packet, ctx, label, ctx.xmp_keys)
     declared: dict[str, str] = {}
     try:
         events = SafeET.iterparse(
@@ -1086,16 +1155,109 @@ def _parse_xmp(raw: bytes, ctx: _Context, label: str = "XMP") -> dict[str, Any] 
     if root is None:
         ctx.warn(f"{label}: no document")
         return None
-    flattener = _XmpFlattener(declared, ctx, label)
+    flattener = _XmpFlattener(declared, ctx, label, ctx.xmp_keys)
     flattener.run(cast("Element", root))
+    return flattener.out
+
+
+class _DtdRefused(Exception):
+    pass
+
+
+def _parse_xmp_kept(
+    packet: bytes, ctx: _Context, label: str, keep: frozenset[str]
+) -> dict[str, Any] | None:
+    """`_parse_xmp` for a reader that wants only the top-level properties in `keep`.
+
+    Expat streams the packet and only rdf:RDF, its descriptions and the kept properties'
+    elements reach a tree, which `_XmpFlattener` then reads as it reads a whole one: same
+    keys, same values, same refusals (a DTD, which is also where entities would be
+    declared) and the same verdict on a packet that is not well-formed.
+    """
+    from xml.etree.ElementTree import TreeBuilder
+    from xml.parsers import expat
+
+    rdf_name = f"{_RDF}}}RDF"
+    description = f"{_RDF}}}Description"
+    declared: dict[str, str] = {}
+    flattener = _XmpFlattener(declared, ctx, label, keep)
+    builder = TreeBuilder()
+    # The mode of each open element: 0 outside rdf:RDF, 1 the (first) rdf:RDF, 2 a
+    # description in it, 3 a kept property or inside one, 4 a skipped one or inside it.
+    # Modes 1 to 3 reach the tree; only mode 3 needs its text.
+    modes: list[int] = []
+    seen = {"rdf": False, "root_children": 0}
+
+    def fix(name: str) -> str:
+        return "{" + name if "}" in name else name
+
+    def start(name: str, attrs: dict[str, str]) -> None:
+        parent = modes[-1] if modes else 0
+        if len(modes) == 1:
+            seen["root_children"] += 1
+        if parent == 0:
+            mode = 1 if name == rdf_name and not seen["rdf"] else 0
+            seen["rdf"] = seen["rdf"] or mode == 1
+        elif parent == 1 or parent == 2 and name == description:
+            mode = 2
+        elif parent == 2:
+            mode = 3 if flattener.qname(fix(name)) in keep else 4
+        else:
+            mode = parent
+        modes.append(mode)
+        if 1 <= mode <= 3:
+            builder.start(fix(name), {fix(k): v for k, v in attrs.items()})
+            if mode == 3 and parent != 3:
+                parser.CharacterDataHandler = builder.data  # text matters only in here
+
+    def end(name: str) -> None:
+        mode = modes.pop()
+        if 1 <= mode <= 3:
+            builder.end(fix(name))
+            if mode == 3 and modes[-1] != 3:
+                parser.CharacterDataHandler = None
+
+    def namespace(prefix: str | None, uri: str) -> None:
+        if len(declared) < 200 and isinstance(uri, str):
+            declared.setdefault(uri, prefix or "")
+
+    def refuse(*_args: Any) -> None:
+        raise _DtdRefused
+
+    parser = expat.ParserCreate(namespace_separator="}")
+    parser.StartElementHandler = start
+    parser.EndElementHandler = end
+    parser.StartNamespaceDeclHandler = namespace
+    parser.StartDoctypeDeclHandler = refuse
+    parser.EntityDeclHandler = refuse
+    try:
+        parser.Parse(packet, True)
+    except _DtdRefused:
+        ctx.warn(f"{label}: refused, the packet contains a DTD")
+        return None
+    except expat.ExpatError as exc:
+        ctx.warn(f"{label}: not well-formed (line {exc.lineno})")
+        return None
+    if not seen["rdf"]:
+        if seen["root_children"]:  # an empty <x:xmpmeta/> is valid and says nothing
+            ctx.warn(f"{label}: no rdf:RDF element")
+        return {}
+    flattener.run(builder.close())
     return flattener.out
 
 
 class _XmpFlattener:
     """Turn the RDF tree of an XMP packet into flat "prefix:Name" keys."""
 
-    def __init__(self, declared: dict[str, str], ctx: _Context, label: str) -> None:
+    def __init__(
+        self,
+        declared: dict[str, str],
+        ctx: _Context,
+        label: str,
+        keep: frozenset[str] | None = None,
+    ) -> None:
         self.declared = declared
+        self.keep = keep  # None: every property; else only these top-level ones
         self.ctx = ctx
         self.label = label
         self.out: dict[str, Any] = {}
@@ -1145,14 +1307,18 @@ class _XmpFlattener:
             # attributes are syntax, not properties.
             if not name.startswith("{") or name.startswith((f"{{{_RDF}}}", f"{{{_XML_NS}}}")):
                 continue
-            self.add(_join(path, self.qname(name)), value)
+            key = _join(path, self.qname(name))
+            if self.keep is None or path or key in self.keep:
+                self.add(key, value)
         for child in node:
             if not isinstance(child.tag, str):
                 continue  # comments and processing instructions
             if child.tag == f"{{{_RDF}}}Description":
                 self.struct(child, path, depth + 1)
-            else:
-                self.prop(child, _join(path, self.qname(child.tag)), depth + 1)
+                continue
+            key = _join(path, self.qname(child.tag))
+            if self.keep is None or path or key in self.keep:
+                self.prop(child, key, depth + 1)
 
     def prop(self, el: Element, key: str, depth: int) -> None:
         if depth > MAX_XMP_DEPTH:
@@ -1384,6 +1550,8 @@ def _short(exc: BaseException) -> str:
 
 def _sanitise(value: Any, depth: int = 0) -> Any:
     """Return a copy of ``value`` made only of JSON types, with every part bounded."""
+    if type(value) is str:  # by far the most common
+        return _clip(value)
     if value is None or isinstance(value, bool | int):
         return value
     if isinstance(value, float):

@@ -93,7 +93,7 @@ def is_png(data: bytes) -> bool:
 
 def _is_chunk_type(raw: bytes) -> bool:
     # A chunk type is four ASCII letters; anything else means we are reading garbage.
-    return len(raw) == 4 and all(65 <= c <= 90 or 97 <= c <= 122 for c in raw)
+    return len(raw) == 4 and raw.isalpha()  # bytes.isalpha: ASCII letters only
 
 
 def iter_chunks(data: bytes, warnings: list[str] | None = None) -> Iterator[Chunk]:

@@ -96,11 +96,16 @@ def format_of(raw: RawFile) -> Format:
     return fmt
 
 
-def metadata_of(data: bytes, fmt: Format, img: Image.Image | None) -> dict[str, Any]:
+def metadata_of(
+    data: bytes, fmt: Format, img: Image.Image | None, *, complete: bool = True
+) -> dict[str, Any]:
     try:
+        from inkseal.library.detect.base import XMP_KEYS
         from inkseal.library.metadata import extract_metadata
 
-        found: dict[str, Any] = extract_metadata(data, fmt.name, img)
+        found: dict[str, Any] = extract_metadata(
+            data, fmt.name, img, complete=complete, xmp_keys=XMP_KEYS
+        )
         return found
     except Exception as exc:  # untrusted input: a reader bug must not lose the file
         return {"warnings": [f"metadata could not be read: {one_line(exc)}"]}
@@ -137,14 +142,17 @@ class Inspection:
 # Formats whose metadata reader needs the file opened by Pillow (EXIF/XMP items of HEIF and
 # AVIF, TIFF tags, GIF comments). JPEG, PNG and WebP metadata is read from the bytes alone.
 _OPEN_FOR_METADATA = {"TIFF", "HEIF", "AVIF", "GIF", "BMP"}
+# What scan's reading (complete=False) still needs Pillow for: its own walk reads TIFF tags.
+_OPEN_FOR_DETECTORS = _OPEN_FOR_METADATA - {"TIFF"}
 
 
-def probe_file(raw: RawFile, *, open_now: bool = True) -> Inspection:
+def probe_file(raw: RawFile, *, open_now: bool = True, complete: bool = True) -> Inspection:
     """Read `raw`'s metadata and run every detector; open it with Pillow (without decoding
     its pixels) when `open_now` or when something needs it.
 
     `open_now=False` is scan's fast path: a JPEG whose header gives its size is never
-    opened by Pillow unless a detector asks. Raises ReadError only when the content is not
+    opened by Pillow unless a detector asks. `complete=False` (scan again) reads only the
+    metadata detectors use; its detection is the same. Raises ReadError only when the content is not
     a supported image at all.
     """
     fmt = format_of(raw)
@@ -158,9 +166,11 @@ def probe_file(raw: RawFile, *, open_now: bool = True) -> Inspection:
             return None
 
     facts = FileFacts(raw.data, fmt.name, {}, opener=opener)
-    if open_now or fmt.name in _OPEN_FOR_METADATA or dimensions(raw.data, fmt) is None:
+    needs = _OPEN_FOR_METADATA if complete else _OPEN_FOR_DETECTORS
+    if open_now or fmt.name in needs or dimensions(raw.data, fmt) is None:
         _ = facts.image
-    facts.metadata = metadata_of(raw.data, fmt, facts.image if facts.opened else None)
+    image_now = facts.image if facts.opened else None
+    facts.metadata = metadata_of(raw.data, fmt, image_now, complete=complete)
     detection = detect_file(facts)
     metadata = facts.metadata
     if detection.c2pa is not None:

@@ -15,7 +15,6 @@ from inkseal.library.formats import dimensions
 from inkseal.library.importer import CancelToken, collect_files
 from inkseal.library.probe import (
     ReadError,
-    format_of,
     one_line,
     probe_file,
     read_file,
@@ -71,8 +70,7 @@ def scan_file(path: Path) -> ScanResult:
     """Read one file and report what it says. Never raises."""
     try:
         raw = read_file(path)
-        format_of(raw)
-        probe = probe_file(raw, open_now=False)
+        probe = probe_file(raw, open_now=False, complete=False)
     except ReadError as exc:
         return _failed(path, exc.reason, exc.sha256)
     except Exception as exc:  # hostile input must give a line, not a traceback

@@ -36,6 +36,7 @@ from inkseal.library.detect.c2pa import (
     has_manifest_store,
     remote_manifest_url,
 )
+from tests.detect_helpers import assert_scan_reads_alike
 
 CORPUS = Path(__file__).resolve().parents[3] / "shared" / "corpus"
 REMOTE_FILES = {"c2pa-remote__cloud-manifest.jpg", "c2pa-remote__png-localhost-url.png"}
@@ -47,7 +48,8 @@ C2PA_JUMD = b"jumdc2pa\x00\x11\x00\x10\x80\x00\x00\xaa\x00\x38\x9b\x71"
 
 
 def facts_from(data: bytes) -> FileFacts:
-    """FileFacts the way the importer builds them."""
+    """FileFacts the way the importer builds them (and scan reads alike)."""
+    assert_scan_reads_alike(data)
     sniffed = formats.sniff(data)
     if sniffed is None:
         return FileFacts(data, "UNKNOWN", {}, None)

@@ -27,6 +27,7 @@ from inkseal.library.detect.generators import DETECTORS, detect_generators
 from inkseal.library.formats import sniff
 from inkseal.library.imaging import DecodeError, open_image
 from inkseal.library.metadata import extract_metadata
+from tests.detect_helpers import assert_scan_reads_alike
 
 CORPUS = Path(__file__).resolve().parents[3] / "shared" / "corpus"
 
@@ -46,7 +47,8 @@ A1111_TEXT = (
 
 
 def facts_of(data: bytes) -> FileFacts:
-    """FileFacts built exactly as the importer builds them."""
+    """FileFacts built exactly as the importer builds them (and scan reads alike)."""
+    assert_scan_reads_alike(data)
     fmt = sniff(data)
     name = fmt.name if fmt is not None else "UNKNOWN"
     try:

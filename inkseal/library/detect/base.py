@@ -152,4 +152,28 @@ class FileFacts:
         return value if isinstance(value, dict) else {}
 
 
+# The top-level XMP properties detectors read. `scan` keeps only these from a packet
+# (metadata.extract_metadata with complete=False); tests/unit/test_scan_light.py runs every
+# detector over recording metadata and fails when a detector reads a property not named here.
+XMP_KEYS = frozenset(
+    {
+        "Iptc4xmpExt:DigitalSourceType",
+        "plus:DigitalSourceType",
+        "Iptc4xmpExt:AISystemUsed",
+        "Iptc4xmpExt:AISystemVersionUsed",
+        "Iptc4xmpExt:AIPromptInformation",
+        "Iptc4xmpExt:AIPromptWriterName",
+        "photoshop:Credit",
+        "Iptc4xmpCore:CreditLine",
+        "dc:description",
+        "dc:rights",
+        "xmp:CreatorTool",
+        "tiff:Software",
+        "exif:Software",
+        "exif:UserComment",
+        "dcterms:provenance",
+    }
+)
+
+
 Detector = Callable[[FileFacts], list[Finding]]

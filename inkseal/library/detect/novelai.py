@@ -427,13 +427,15 @@ def _scan_header_pillow(facts: FileFacts) -> tuple[StealthHeader, bytes] | None:
 def read_stealth(facts: FileFacts) -> tuple[StealthHeader, bytes] | None:
     """(header, payload) of stealth data in a PNG's pixels, or None. The payload is inflated
     when the magic says it is compressed. Never raises."""
-    if facts.fmt != "PNG" or facts.image is None:
+    if facts.fmt != "PNG":
         return None
     try:
         layout = _png_layout(facts.data)
         values: bytes | None = None
         if layout is not None:
             header = _scan_header(facts.data, layout)
+        elif facts.image is None:
+            return None
         else:
             fallback = _scan_header_pillow(facts)
             header, values = fallback if fallback else (None, None)

@@ -1,0 +1,470 @@
+"""`scan` reads less than import (metadata.extract_metadata with complete=False) and must
+find exactly what import finds.
+
+What scan leaves out: exifread (its own directory walk gives the text tags), every XMP
+property detectors do not read, and Pillow for files whose size the header gives.
+"""
+
+from __future__ import annotations
+
+import codecs
+import io
+import struct
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PIL import Image
+
+from inkseal.library import metadata
+from inkseal.library.detect.base import XMP_KEYS, FileFacts
+from inkseal.library.detect.run import detect_file
+from inkseal.library.formats import Format, dimensions, sniff
+from inkseal.library.imaging import DecodeError, open_image
+from inkseal.library.scan import scan_file
+from tests.detect_helpers import assert_scan_reads_alike, png_with_xmp, xmp_packet
+from tests.images import gradient, jpeg_bytes
+
+CORPUS = Path(__file__).resolve().parents[3] / "shared" / "corpus"
+NEEDS_CORPUS = pytest.mark.skipif(
+    not (CORPUS / "MANIFEST.tsv").exists(), reason="../shared/corpus is not here"
+)
+RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
+
+
+def corpus_files() -> list[Path]:
+    if not CORPUS.is_dir():
+        return []
+    return sorted(p for p in CORPUS.iterdir() if p.name != "MANIFEST.tsv")
+
+
+def _image(data: bytes) -> Image.Image | None:
+    try:
+        return open_image(data)
+    except DecodeError:
+        return None
+
+
+def corpus_images() -> Iterator[tuple[Path, bytes, Format, Image.Image | None]]:
+    """(path, bytes, format, Pillow image or None) of each corpus file in a known format."""
+    for path in corpus_files():
+        data = path.read_bytes()
+        fmt = sniff(data)
+        if fmt is not None:
+            yield path, data, fmt, _image(data)
+
+
+@NEEDS_CORPUS
+def test_scan_finds_what_import_finds_in_every_corpus_file() -> None:
+    for path in corpus_files():
+        assert_scan_reads_alike(path.read_bytes())
+
+
+@NEEDS_CORPUS
+def test_scan_results_match_import_findings() -> None:
+    from inkseal.library.probe import ReadError, probe_file, read_file
+
+    for path in corpus_files():
+        scanned = scan_file(path)
+        try:
+            full = probe_file(read_file(path))
+        except ReadError:
+            assert scanned.error
+            continue
+        assert scanned.findings == full.detection.findings, path.name
+        assert scanned.suggested_class == full.detection.suggested_class, path.name
+
+
+@NEEDS_CORPUS
+def test_walked_exif_text_tags_are_exifreads() -> None:
+    """The text tags scan's walk gives carry exifread's names and values, and every tag a
+    detector reads is among them."""
+    read_by_detectors = {
+        "Image Make",
+        "Image Model",
+        "Image Software",
+        "Image ImageDescription",
+        "EXIF DateTimeOriginal",
+        "EXIF UserComment",
+    }
+    compared = 0
+    for path, data, fmt, image in corpus_images():
+        full = metadata.extract_metadata(data, fmt.name, image).get("exif", {})
+        light = metadata.extract_metadata(data, fmt.name, image, complete=False).get("exif", {})
+        for key, value in light.items():
+            if key in full:
+                assert full[key] == value, (path.name, key)
+                compared += 1
+        for key in read_by_detectors & full.keys():
+            assert light.get(key) == full[key], (path.name, key)
+    assert compared > 100
+
+
+def test_walked_exif_of_a_made_jpeg() -> None:
+    exif = Image.Exif()
+    exif[0x010F] = "Canon"
+    exif[0x0110] = "Canon EOS R6"
+    exif[0x0131] = "Adobe Lightroom Classic 13.1"
+    exif[0x013B] = "Jane Doe"
+    exif.get_ifd(0x8769)[0x9003] = "2024:05:17 10:22:31"
+    exif.get_ifd(0x8769)[0x9291] = "120"
+    data = jpeg_bytes(exif=exif.tobytes())
+    full = metadata.extract_metadata(data, "JPEG", None)["exif"]
+    light = metadata.extract_metadata(data, "JPEG", None, complete=False)["exif"]
+    assert light == {
+        "Image Make": "Canon",
+        "Image Model": "Canon EOS R6",
+        "Image Software": "Adobe Lightroom Classic 13.1",
+        "Image Artist": "Jane Doe",
+        "EXIF DateTimeOriginal": "2024:05:17 10:22:31",
+        "EXIF SubSecTimeOriginal": "120",
+    }
+    assert all(full[k] == v for k, v in light.items())
+
+
+def _exif_with_texts(order: str, texts: list[tuple[int, bytes]]) -> bytes:
+    """An EXIF block whose IFD0 holds the given ASCII entries (values stored after it)."""
+    head = (b"MM\x00*" if order == ">" else b"II*\x00") + struct.pack(order + "I", 8)
+    table_end = 8 + 2 + 12 * len(texts) + 4
+    entries, values = b"", b""
+    for tag, raw in texts:
+        if len(raw) <= 4:
+            entries += struct.pack(order + "HHI", tag, 2, len(raw)) + raw.ljust(4, b"\x00")
+        else:
+            at = table_end + len(values)
+            entries += struct.pack(order + "HHI", tag, 2, len(raw)) + struct.pack(order + "I", at)
+            values += raw
+    return (
+        b"Exif\x00\x00" + head + struct.pack(order + "H", len(texts)) + entries + bytes(4) + values
+    )
+
+
+@pytest.mark.parametrize("order", ["<", ">"])
+def test_walked_exif_decodes_text_as_exifread_does(order: str) -> None:
+    texts = [
+        (0x010F, b"Fuji\x00"),  # inline
+        (0x0110, "Jos\u00e9 N\u00fa\u00f1ez\x00".encode()),  # UTF-8
+        (0x0131, "Caf\u00e9 Paint\x00".encode("latin-1")),  # not UTF-8
+        (0x013B, b"Jane\x00garbage after the zero"),
+        (0x8298, b""),
+    ]
+    data = jpeg_bytes(exif=_exif_with_texts(order, texts))  # type: ignore[arg-type]
+    full = metadata.extract_metadata(data, "JPEG", None)["exif"]
+    light = metadata.extract_metadata(data, "JPEG", None, complete=False)["exif"]
+    assert light["Image Model"] == "Jos\u00e9 N\u00fa\u00f1ez"
+    assert light["Image Software"] == "Caf\u00e9 Paint"
+    assert light["Image Artist"] == "Jane"
+    assert {k: full[k] for k in light} == light
+
+
+# --------------------------------------------------------------------------------------------
+# XMP: the kept properties read by streaming, compared with the whole reading
+
+
+def _packet(body: str, extra_ns: str = "") -> bytes:
+    return (
+        '<?xpacket begin="" id="W5M0MpCehiHzreSzNTczkc9d"?>'
+        '<x:xmpmeta xmlns:x="adobe:ns:meta/">'
+        f'<rdf:RDF xmlns:rdf="{RDF}" {extra_ns}>{body}</rdf:RDF>'
+        '</x:xmpmeta><?xpacket end="w"?>'
+    ).encode()
+
+
+NS = (
+    'xmlns:xmp="http://ns.adobe.com/xap/1.0/" xmlns:dc="http://purl.org/dc/elements/1.1/" '
+    'xmlns:Iptc4xmpExt="http://iptc.org/std/Iptc4xmpExt/2008-02-29/" '
+    'xmlns:photoshop="http://ns.adobe.com/photoshop/1.0/" '
+    'xmlns:crs="http://ns.adobe.com/camera-raw-settings/1.0/" '
+    'xmlns:dcterms="http://purl.org/dc/terms/"'
+)
+
+PACKETS = {
+    "attributes": _packet(
+        '<rdf:Description rdf:about="" xmp:CreatorTool="Midjourney" crs:Exposure="+1" '
+        'photoshop:Credit="Made with AI"/>',
+        NS,
+    ),
+    "elements, alt, bag, struct": _packet(
+        '<rdf:Description rdf:about="">'
+        '<dc:description><rdf:Alt><rdf:li xml:lang="x-default">A heron</rdf:li>'
+        '<rdf:li xml:lang="fr">Un h\u00e9ron</rdf:li></rdf:Alt></dc:description>'
+        "<dc:rights><rdf:Alt><rdf:li>(c) Jane</rdf:li></rdf:Alt></dc:rights>"
+        "<dc:subject><rdf:Bag><rdf:li>bird</rdf:li><rdf:li>lake</rdf:li></rdf:Bag></dc:subject>"
+        "<Iptc4xmpExt:DigitalSourceType>"
+        "http://cv.iptc.org/newscodes/digitalsourcetype/trainedAlgorithmicMedia"
+        "</Iptc4xmpExt:DigitalSourceType>"
+        '<Iptc4xmpExt:ArtworkOrObject><rdf:Bag><rdf:li rdf:parseType="Resource">'
+        "<Iptc4xmpExt:AOTitle>Old</Iptc4xmpExt:AOTitle>"
+        "</rdf:li></rdf:Bag></Iptc4xmpExt:ArtworkOrObject>"
+        "<crs:ToneCurve><rdf:Seq><rdf:li>0, 0</rdf:li><rdf:li>255, 255</rdf:li></rdf:Seq>"
+        "</crs:ToneCurve>"
+        "</rdf:Description>",
+        NS,
+    ),
+    "kept property holding a structure": _packet(
+        '<rdf:Description rdf:about="">'
+        '<Iptc4xmpExt:AISystemUsed rdf:parseType="Resource">'
+        "<rdf:value>Firefly</rdf:value></Iptc4xmpExt:AISystemUsed>"
+        '<dcterms:provenance rdf:resource="https://example.org/manifest.c2pa"/>'
+        "</rdf:Description>",
+        NS,
+    ),
+    "nested and repeated descriptions": _packet(
+        '<rdf:Description rdf:about="" xmp:CreatorTool="One">'
+        '<rdf:Description xmp:CreatorTool="Two"/></rdf:Description>'
+        '<rdf:Description rdf:about="" xmp:CreatorTool="Three"/>',
+        NS,
+    ),
+    "default namespace and an unknown one": _packet(
+        '<rdf:Description rdf:about="">'
+        '<CreatorTool xmlns="http://ns.adobe.com/xap/1.0/">Stable Diffusion</CreatorTool>'
+        '<my:Software xmlns:my="http://ns.adobe.com/tiff/1.0/">DALL-E</my:Software>'
+        '<q:thing xmlns:q="urn:example:q">x</q:thing>'
+        "</rdf:Description>"
+    ),
+    "a second rdf:RDF is not read": _packet('<rdf:Description xmp:CreatorTool="A"/>', NS) + b"",
+    "comments and processing instructions": _packet(
+        '<!-- a note --><rdf:Description rdf:about=""><?pi x?>'
+        "<xmp:CreatorTool><!-- c -->Tool</xmp:CreatorTool></rdf:Description>",
+        NS,
+    ),
+    "rdf:RDF as the root": (
+        f'<rdf:RDF xmlns:rdf="{RDF}" {NS}><rdf:Description xmp:CreatorTool="Root"/></rdf:RDF>'
+    ).encode(),
+    "empty xmpmeta": b'<x:xmpmeta xmlns:x="adobe:ns:meta/"/>',
+    "no rdf:RDF": b'<x:xmpmeta xmlns:x="adobe:ns:meta/"><a/></x:xmpmeta>',
+    "not well-formed": b'<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF></x:xmpmeta>',
+    "a DTD": (
+        b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "aaaa">]>'
+        b'<x:xmpmeta xmlns:x="adobe:ns:meta/">&a;</x:xmpmeta>'
+    ),
+    "an undeclared entity": b'<x:xmpmeta xmlns:x="adobe:ns:meta/">&lol;</x:xmpmeta>',
+    "UTF-16": codecs.BOM_UTF16_LE
+    + _packet('<rdf:Description xmp:CreatorTool="Wide \u00e9"/>', NS)
+    .decode()
+    .replace('<?xpacket begin="" id="W5M0MpCehiHzreSzNTczkc9d"?>', "")
+    .encode("utf-16-le"),
+}
+PACKETS["a second rdf:RDF is not read"] = PACKETS["a second rdf:RDF is not read"].replace(
+    b"</x:xmpmeta>",
+    f'<rdf:RDF xmlns:rdf="{RDF}" {NS}><rdf:Description xmp:CreatorTool="B"/></rdf:RDF>'
+    "</x:xmpmeta>".encode(),
+)
+
+
+def _both(packet: bytes) -> tuple[Any, list[str], Any, list[str]]:
+    whole = metadata._Context(data=b"", fmt="JPEG", image=None)
+    kept = metadata._Context(data=b"", fmt="JPEG", image=None, complete=False)
+    kept.xmp_keys = frozenset(XMP_KEYS)
+    full = metadata._parse_xmp(packet, whole)
+    light = metadata._parse_xmp(packet, kept)
+    if full is not None:
+        full = {k: v for k, v in full.items() if k.split("/")[0] in XMP_KEYS}
+    return full, whole.warnings, light, kept.warnings
+
+
+@pytest.mark.parametrize("name", sorted(PACKETS))
+def test_kept_xmp_is_the_whole_reading_cut_to_the_kept_keys(name: str) -> None:
+    full, full_warnings, light, light_warnings = _both(PACKETS[name])
+    assert light == full
+    assert light_warnings == full_warnings
+
+
+def test_the_made_packets_say_what_they_should() -> None:
+    assert _both(PACKETS["attributes"])[2] == {
+        "xmp:CreatorTool": "Midjourney",
+        "photoshop:Credit": "Made with AI",
+    }
+    light = _both(PACKETS["elements, alt, bag, struct"])[2]
+    assert light["dc:description"] == ["A heron", "Un h\u00e9ron"]
+    assert light["Iptc4xmpExt:DigitalSourceType"].endswith("trainedAlgorithmicMedia")
+    assert _both(PACKETS["nested and repeated descriptions"])[2] == {
+        "xmp:CreatorTool": ["One", "Two", "Three"]
+    }
+    assert _both(PACKETS["a second rdf:RDF is not read"])[2] == {"xmp:CreatorTool": "A"}
+    assert _both(PACKETS["default namespace and an unknown one"])[2] == {
+        "xmp:CreatorTool": "Stable Diffusion",
+        "tiff:Software": "DALL-E",
+    }
+    assert _both(PACKETS["a DTD"])[3] == ["XMP: refused, the packet contains a DTD"]
+    assert _both(PACKETS["UTF-16"])[2] == {"xmp:CreatorTool": "Wide \u00e9"}
+
+
+@NEEDS_CORPUS
+def test_kept_xmp_of_every_corpus_file() -> None:
+    packets = 0
+    for path, data, fmt, image in corpus_images():
+        full = metadata.extract_metadata(data, fmt.name, image)
+        light = metadata.extract_metadata(data, fmt.name, image, complete=False, xmp_keys=XMP_KEYS)
+        wanted = XMP_KEYS | {"xmpNote:HasExtendedXMP"}
+        cut = {k: v for k, v in full.get("xmp", {}).items() if k.split("/")[0] in wanted}
+        assert light.get("xmp", {}) == cut, path.name
+        packets += "xmp_size" in full
+        xmp_warnings = [w for w in full["warnings"] if w.startswith("XMP")]
+        assert [w for w in light["warnings"] if w.startswith("XMP")] == xmp_warnings
+    assert packets >= 20
+
+
+class _Recording(dict):  # type: ignore[type-arg]
+    """A dict that notes each key asked for, and whether it was read whole."""
+
+    def __init__(self, *args: Any) -> None:
+        super().__init__(*args)
+        self.asked: set[str] = set()
+        self.whole = False
+
+    def get(self, key: Any, default: Any = None) -> Any:
+        self.asked.add(key)
+        return super().get(key, default)
+
+    def __getitem__(self, key: Any) -> Any:
+        self.asked.add(key)
+        return super().__getitem__(key)
+
+    def __contains__(self, key: object) -> bool:
+        self.asked.add(str(key))
+        return super().__contains__(key)
+
+    def _whole(self) -> None:
+        self.whole = True
+
+    def items(self) -> Any:
+        self._whole()
+        return super().items()
+
+    def keys(self) -> Any:
+        self._whole()
+        return super().keys()
+
+    def values(self) -> Any:
+        self._whole()
+        return super().values()
+
+    def __iter__(self) -> Iterator[Any]:
+        self._whole()
+        return super().__iter__()
+
+
+def _made_xmp_files(tmp_path: Path) -> Iterator[bytes]:
+    props = {
+        "Iptc4xmpExt__DigitalSourceType": "trainedAlgorithmicMedia",
+        "Iptc4xmpExt__AISystemUsed": "Firefly",
+        "Iptc4xmpExt__AIPromptInformation": "a heron",
+        "photoshop__Credit": "Generated with AI",
+        "xmp__CreatorTool": "Midjourney",
+        "dc__description": "Job ID: 1234",
+    }
+    for i, (key, value) in enumerate(props.items()):
+        yield png_with_xmp(tmp_path / f"{i}.png", xmp_packet(**{key: value})).read_bytes()
+    for name in sorted(PACKETS):
+        yield png_with_xmp(tmp_path / "p.png", PACKETS[name].decode("latin-1")).read_bytes()
+
+
+def test_detectors_read_only_the_xmp_properties_scan_keeps(tmp_path: Path) -> None:
+    files = [p.read_bytes() for p in corpus_files()] + list(_made_xmp_files(tmp_path))
+    asked: set[str] = set()
+    with_xmp = 0
+    for data in files:
+        fmt = sniff(data)
+        if fmt is None:
+            continue
+        image = _image(data)
+        found = metadata.extract_metadata(data, fmt.name, image)
+        if "xmp" not in found:
+            continue
+        with_xmp += 1
+        recording = _Recording(found["xmp"])
+        found["xmp"] = recording
+        detect_file(FileFacts(data, fmt.name, found, image))
+        assert not recording.whole, "a detector read XMP whole: scan would miss properties"
+        asked |= recording.asked
+    assert with_xmp >= 10
+    assert asked <= XMP_KEYS | {"xmpNote:HasExtendedXMP"}, asked - XMP_KEYS
+    # Every listed key is read by some detector (no stale names that slow scan down).
+    assert asked >= XMP_KEYS, XMP_KEYS - asked
+
+
+# --------------------------------------------------------------------------------------------
+# Sizes from headers, so that scan need not open WebP and TIFF files with Pillow
+
+
+@pytest.mark.parametrize(
+    ("mode", "options"),
+    [
+        ("RGB", {}),
+        ("RGBA", {}),
+        ("RGB", {"lossless": True}),
+        ("RGBA", {"lossless": True}),
+        ("RGB", {"exif": b"Exif\x00\x00II*\x00\x08\x00\x00\x00\x00\x00\x00\x00\x00\x00"}),
+    ],
+)
+def test_webp_size_from_the_header(mode: str, options: dict[str, Any]) -> None:
+    for size in [(1, 1), (17, 33), (16383, 2), (3000, 2000)]:
+        out = io.BytesIO()
+        Image.new(mode, size).save(out, "WEBP", **options)
+        data = out.getvalue()
+        fmt = sniff(data)
+        assert fmt is not None
+        assert dimensions(data, fmt) == size
+
+
+def test_animated_webp_size_is_the_canvas() -> None:
+    out = io.BytesIO()
+    frames = [gradient((40, 30), seed=i) for i in range(3)]
+    frames[0].save(out, "WEBP", save_all=True, append_images=frames[1:])
+    data = out.getvalue()
+    fmt = sniff(data)
+    assert fmt is not None and fmt.animated
+    assert dimensions(data, fmt) == (40, 30) == Image.open(io.BytesIO(data)).size
+
+
+@pytest.mark.parametrize("mode", ["RGB", "L", "1", "I;16"])
+@pytest.mark.parametrize("compression", [None, "tiff_lzw"])
+def test_tiff_size_from_the_first_directory(mode: str, compression: str | None) -> None:
+    for size in [(1, 1), (70000, 1), (3, 70000), (640, 480)]:
+        out = io.BytesIO()
+        Image.new(mode, size).save(out, "TIFF", compression=compression)
+        data = out.getvalue()
+        fmt = sniff(data)
+        assert fmt is not None
+        assert dimensions(data, fmt) == size
+
+
+def test_tiff_size_big_endian_and_unsorted() -> None:
+    def tiff(order: str, entries: list[tuple[int, int, int]]) -> bytes:
+        head = (b"MM\x00*" if order == ">" else b"II*\x00") + struct.pack(order + "I", 8)
+        body = struct.pack(order + "H", len(entries))
+        for tag, kind, value in entries:
+            packed = struct.pack(order + ("H" if kind == 3 else "I"), value).ljust(4, b"\x00")
+            body += struct.pack(order + "HHI", tag, kind, 1) + packed
+        return head + body + b"\x00\x00\x00\x00"
+
+    fmt = sniff(tiff(">", [(256, 4, 5), (257, 3, 7)]))
+    assert fmt is not None
+    assert dimensions(tiff(">", [(256, 4, 5), (257, 3, 7)]), fmt) == (5, 7)
+    # Out of order, a writer's bug: not trusted, Pillow is asked instead.
+    assert dimensions(tiff("<", [(258, 3, 8), (256, 3, 5), (257, 3, 7)]), fmt) is None
+
+
+def _gif_with_application_block(identifier: bytes, payload: bytes) -> bytes:
+    """A GIF with an application extension holding `payload` the way XMP's writers store
+    it: the raw bytes, then the 257-byte "magic trailer" that lets block readers skip it."""
+    out = io.BytesIO()
+    Image.new("P", (4, 3)).save(out, "GIF")
+    gif = out.getvalue()
+    trailer = b"\x01" + bytes(range(255, -1, -1)) + b"\x00"
+    extension = b"\x21\xff\x0b" + identifier + payload + trailer
+    return gif[:-1] + extension + gif[-1:]
+
+
+def test_gif_xmp_is_read_from_its_application_extension() -> None:
+    packet = PACKETS["attributes"]
+    data = _gif_with_application_block(b"XMP DataXMP", packet)
+    found = metadata.extract_metadata(
+        data, "GIF", open_image(data), complete=False, xmp_keys=XMP_KEYS
+    )
+    assert found["xmp"] == {"xmp:CreatorTool": "Midjourney", "photoshop:Credit": "Made with AI"}
+    # Anywhere else (here an application block of another name) it is not the file's XMP.
+    other = _gif_with_application_block(b"NOTXMP 1.00", packet)
+    assert "xmp" not in metadata.extract_metadata(other, "GIF", open_image(other))
