@@ -1,10 +1,15 @@
 """`scan` on files without AI metadata against reading their EXIF alone, in the same run.
 
-The baseline is the least a metadata scanner does: read each file and parse its EXIF with
-exifread. `scan` also hashes the file, opens it, reads XMP, IPTC and PNG text, checks for a
-C2PA manifest store and stealth data, and runs every detector. Target (issue "What files say
-about themselves"): scan costs at most 1.3x the baseline. Both run on one thread, file after
-file, best of several rounds. Also prints scan's files/s over ../shared/corpus.
+Baselines, each reading every file into memory first, one thread, file after file:
+- exifread's standard call, `exifread.process_file(f)`: all of the EXIF, maker notes too;
+- exifread with details=False: the EXIF without maker notes, the least a reader does;
+- the same plus SHA-256, which `scan` must also report for every file.
+`scan` also hashes the file, walks its container, reads EXIF text tags, XMP, IPTC and PNG
+text, checks for a C2PA manifest store and stealth data, and runs every detector. It is
+timed on one thread (scan_file in a loop) and as the command runs it (scan_paths, whose
+worker threads hash in parallel). Target (issue "What files say about themselves"): scan
+costs at most 1.3x reading the EXIF alone. Best of several rounds. Also prints scan's
+files/s over the whole of ../shared/corpus.
 
     .venv/bin/python benchmarks/scan_speed.py [--files 200]
 """
@@ -16,23 +21,29 @@ import csv
 import hashlib
 import io
 import json
+import logging
+import os
 import platform
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import exifread  # noqa: E402
 from PIL import Image  # noqa: E402
 
-from inkseal.library.scan import scan_file  # noqa: E402
+from inkseal.library.scan import scan_file, scan_paths  # noqa: E402
 
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
 
 
 RESULTS = Path(__file__).resolve().parent / "results"
+WORKERS = min(8, os.cpu_count() or 2)  # what scan_paths uses
+logging.getLogger("exifread").setLevel(logging.CRITICAL)  # its notes are not the work timed
 
 
 def _camera_exif() -> Image.Exif:
@@ -73,13 +84,13 @@ def make_set(folder: Path, n: int) -> list[Path]:
     return files
 
 
-def exif_only(files: list[Path], hashed: bool = False) -> float:
+def read_exif(files: list[Path], details: bool = False, hashed: bool = False) -> float:
     start = time.perf_counter()
     for p in files:
         data = p.read_bytes()
         if hashed:
             hashlib.sha256(data).hexdigest()
-        exifread.process_file(io.BytesIO(data), details=False)
+        exifread.process_file(io.BytesIO(data), details=details)
     return time.perf_counter() - start
 
 
@@ -91,28 +102,55 @@ def scan_all(files: list[Path]) -> float:
     return time.perf_counter() - start
 
 
-def compare(label: str, files: list[Path], rounds: int) -> dict[str, float]:
-    scan_file(files[0])
-    exif_only(files[:5])
-    base = min(exif_only(files) for _ in range(rounds))
-    hashed = min(exif_only(files, hashed=True) for _ in range(rounds))
-    scan = min(scan_all(files) for _ in range(rounds))
+def scan_command(files: list[Path]) -> float:
+    start = time.perf_counter()
+    results, _ = scan_paths([str(p) for p in files])
+    assert len(results) == len(files)
+    return time.perf_counter() - start
+
+
+def compare(label: str, files: list[Path], rounds: int) -> dict[str, Any]:
+    runs: dict[str, Callable[[], float]] = {
+        "exifread standard call (maker notes too)": lambda: read_exif(files, details=True),
+        "exifread, details=False": lambda: read_exif(files),
+        "exifread, details=False, + SHA-256": lambda: read_exif(files, hashed=True),
+        "scan, one thread": lambda: scan_all(files),
+        f"scan as the command runs ({WORKERS} threads)": lambda: scan_command(files),
+    }
+    for run in runs.values():
+        run()  # warm the page cache and the imports
+    best = {name: float("inf") for name in runs}
+    for _ in range(rounds):  # interleaved, so that a slow moment of the machine hits all
+        for name, run in runs.items():
+            best[name] = min(best[name], run())
     n = len(files)
     mb = sum(p.stat().st_size for p in files) / 1e6
-    print(f"{label}: {n} files, {mb:.1f} MB, one thread, best of {rounds}")
-    print(f"  read + exifread (baseline):          {n / base:8.1f} files/s")
-    print(f"  read + SHA-256 + exifread:           {n / hashed:8.1f} files/s")
-    print(f"  inkseal scan (hashes every file):    {n / scan:8.1f} files/s")
-    print(f"  scan cost / baseline cost:           {scan / base:8.2f}x  (target <= 1.3x)")
-    print(f"  scan cost / hashed baseline cost:    {scan / hashed:8.2f}x")
+    names = list(runs)
+    baselines, scans = names[:3], names[3:]
+    print(f"{label}: {n} files, {mb:.1f} MB, best of {rounds}")
+    print(f"  {'':44}{'files/s':>10}" + "".join(f"{s.split(' (')[0]:>26}" for s in scans))
+    rows = []
+    for base in baselines:
+        ratios = [best[s] / best[base] for s in scans]
+        cells = "".join(f"{r:25.2f}x" for r in ratios)
+        print(f"  {base:44}{n / best[base]:10.1f}{cells}")
+        rows.append(
+            {
+                "baseline": base,
+                "files_per_s": round(n / best[base], 1),
+                "scan_one_thread_cost": round(ratios[0], 2),
+                "scan_command_cost": round(ratios[1], 2),
+            }
+        )
+    for name in scans:
+        print(f"  {name:44}{n / best[name]:10.1f}")
+    print("  (cost of scan / cost of the baseline; target <= 1.3x)")
     return {
         "files": n,
         "megabytes": round(mb, 1),
-        "baseline_files_per_s": round(n / base, 1),
-        "hashed_baseline_files_per_s": round(n / hashed, 1),
-        "scan_files_per_s": round(n / scan, 1),
-        "scan_cost_vs_exif_only": round(scan / base, 2),
-        "scan_cost_vs_exif_and_sha256": round(scan / hashed, 2),
+        "scan_one_thread_files_per_s": round(n / best[scans[0]], 1),
+        "scan_command_files_per_s": round(n / best[scans[1]], 1),
+        "baselines": rows,
     }
 
 
@@ -126,7 +164,7 @@ def main() -> int:
 
     result: dict[str, object] = {
         "machine": f"{platform.machine()}, Python {platform.python_version()}",
-        "target": "scan cost <= 1.3x read + exifread",
+        "target": "scan cost <= 1.3x reading the files' EXIF alone",
     }
     if (CORPUS / "MANIFEST.tsv").exists():
         with open(CORPUS / "MANIFEST.tsv", newline="", encoding="utf-8") as fh:
@@ -151,7 +189,9 @@ def main() -> int:
         )
         result["corpus_files_per_s"] = round(len(corpus) / took, 1)
     files = make_set(args.data / "camera", args.files)
-    result["camera_jpegs"] = compare("Camera-like 2-megapixel JPEGs with EXIF", files, args.rounds)
+    result["camera_jpegs"] = compare(
+        "Camera-like 2-megapixel JPEGs with EXIF (noise, so 1.2 MB each)", files, args.rounds
+    )
     out = args.out
     out.parent.mkdir(exist_ok=True)
     out.write_text(json.dumps(result, indent=2) + "\n")
