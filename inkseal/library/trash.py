@@ -7,16 +7,17 @@ works' records and the stored copies no other work uses; the audit log keeps the
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import delete, select, text
 from sqlalchemy.orm import Session
 
 from inkseal.library.errors import NotFound
-from inkseal.library.events import append_event
+from inkseal.library.events import append_event, append_events
 from inkseal.library.library import Library
 from inkseal.models.entities import Asset, Work, utcnow
 
@@ -60,18 +61,35 @@ def empty_trash(lib: Library) -> int:
     The records go in one transaction; files are removed only after it commits (so a
     failure never leaves a record without its file), and then under the write lock, checking
     again that nothing refers to them: another process may have imported the same file since.
+    Only the deleted works' files and the detached ones are looked at, never the whole store.
     """
     with lib.write.begin() as s:
-        doomed = list(s.scalars(select(Work).where(Work.trashed_at.is_not(None))).all())
-        ids = [w.id for w in doomed]
-        assets = list(s.scalars(select(Asset).where(Asset.work_id.in_(ids))))
-        thumbs = {a.thumb_path for a in assets if a.thumb_path}
-        for w in doomed:
-            own = sorted({a.sha256 for a in assets if a.work_id == w.id})
-            append_event(s, "work.deleted", w.id, {"title": w.title, "files": own})
-            s.delete(w)
-    sweep_detached(lib, thumbs=thumbs)
-    return len(ids)
+        trashed = select(Work.id).where(Work.trashed_at.is_not(None))
+        doomed = s.execute(
+            select(Work.id, Work.title).where(Work.trashed_at.is_not(None)).order_by(Work.id)
+        ).all()
+        files = s.execute(
+            select(Asset.work_id, Asset.sha256, Asset.stored_path, Asset.thumb_path).where(
+                Asset.work_id.in_(trashed)
+            )
+        ).all()
+        own: dict[int, set[str]] = {}
+        for work_id, sha, _, _ in files:
+            own.setdefault(work_id, set()).add(sha)
+        append_events(
+            s,
+            (
+                ("work.deleted", work_id, {"title": title, "files": sorted(own.get(work_id, ()))})
+                for work_id, title in doomed
+            ),
+        )
+        # One statement; SQLite's foreign keys remove the works' files, signals,
+        # declarations, tags and links with them, and its triggers keep the counts.
+        s.execute(delete(Work).where(Work.trashed_at.is_not(None)))
+    stored = {p for _, _, p, _ in files if p}
+    thumbs = {t for _, _, _, t in files if t}
+    sweep_detached(lib, stored=stored, thumbs=thumbs)
+    return len(doomed)
 
 
 def _remove(path: Path) -> None:
@@ -80,34 +98,69 @@ def _remove(path: Path) -> None:
         path.unlink()
 
 
-def sweep_detached(lib: Library, *, thumbs: set[str] | None = None) -> int:
-    """Delete stored copies and thumbnails that no file of the catalogue refers to any more
-    (files detached from their works are kept until the Trash is emptied, for undo).
+def _detached_copies(lib: Library, s: Session) -> tuple[set[str], set[str]]:
+    """The store and thumbnail paths (relative to the library) that files detached from
+    their works may have left: found by their content hash, as the store names its files."""
+    shas = set()
+    for (payload,) in s.execute(
+        text("SELECT payload_json FROM events WHERE kind = 'file.detached'")
+    ):
+        try:
+            sha = json.loads(payload)["file"]["sha256"]
+        except (ValueError, KeyError, TypeError):
+            continue
+        if isinstance(sha, str) and len(sha) == 64 and sha.isalnum():
+            shas.add(sha.lower())
+    stored: set[str] = set()
+    thumbs: set[str] = set()
+    for sha in shas:
+        for found, folder in (
+            (stored, lib.store_dir / sha[:2] / sha[2:4]),
+            (thumbs, lib.thumbs_dir / sha[:2]),
+        ):
+            with contextlib.suppress(OSError):
+                for entry in os.scandir(folder):
+                    if entry.name.partition(".")[0] == sha:
+                        found.add(Path(entry.path).relative_to(lib.root).as_posix())
+    return stored, thumbs
+
+
+def sweep_detached(
+    lib: Library, *, stored: set[str] | None = None, thumbs: set[str] | None = None
+) -> int:
+    """Delete stored copies and thumbnails that no file of the catalogue refers to any more:
+    `stored` and `thumbs` (those of the works just deleted), and the copies of files detached
+    from their works (kept until the Trash is emptied, for undo).
 
     Runs under the write lock, so that no import can be half-way through placing a file.
-    Thumbnails are written before their file is recorded, so recent ones are left alone (an
-    import in another process may be about to record them), except `thumbs`, those of the
-    works just deleted. Returns how many files were removed.
+    Thumbnails are written before their file is recorded, so recent thumbnails of detached
+    files are left alone (an import in another process may be about to record them). Returns
+    how many files were removed.
     """
     removed = 0
     recent = time.time() - 3600
     with lib.write.begin() as s:
-        used = set(s.scalars(select(Asset.stored_path).where(Asset.stored_path.is_not(None))))
-        used_thumbs = set(s.scalars(select(Asset.thumb_path).where(Asset.thumb_path.is_not(None))))
-        for top, keep in ((lib.store_dir, used), (lib.thumbs_dir, used_thumbs)):
-            for path in top.rglob("*"):
-                if not path.is_file() or path.parent == lib.tmp_dir:
-                    continue
-                rel = path.relative_to(lib.root).as_posix()
-                if rel in keep:
-                    continue
-                if (
-                    top == lib.thumbs_dir
-                    and rel not in (thumbs or ())
-                    and (path.stat().st_mtime > recent)
-                ):
-                    continue
-                if rel not in keep:
-                    _remove(path)
-                    removed += 1
+        detached_stored, detached_thumbs = _detached_copies(lib, s)
+        candidates = (stored or set()) | detached_stored | (thumbs or set()) | detached_thumbs
+        shas = sorted({Path(rel).name.partition(".")[0] for rel in candidates})
+        used: set[str] = set()
+        for i in range(0, len(shas), 500):
+            rows = s.execute(
+                select(Asset.stored_path, Asset.thumb_path).where(
+                    Asset.sha256.in_(shas[i : i + 500])
+                )
+            )
+            for stored_path, thumb_path in rows:
+                used.update(p for p in (stored_path, thumb_path) if p)
+        for rel in sorted(candidates - used):
+            path = lib.root / rel
+            if not rel.startswith(("store/", "thumbs/")) or path.parent == lib.tmp_dir:
+                continue
+            if rel in detached_thumbs and rel not in (thumbs or ()):
+                with contextlib.suppress(OSError):
+                    if path.stat().st_mtime > recent:
+                        continue
+            if path.is_file():
+                _remove(path)
+                removed += 1
     return removed

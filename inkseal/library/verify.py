@@ -26,7 +26,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from inkseal.library.events import GENESIS_HASH, event_hash
@@ -273,19 +273,28 @@ class _Expected:
     deleted: bool = False
 
 
-def _replay(session: Session) -> dict[int, _Expected]:
+# Works compared a range of ids at a time, so that memory stays flat at a million works.
+_RECORD_BATCH = 5000
+
+
+def _replay(session: Session, lo: int, hi: int) -> dict[int, _Expected]:
+    """What the log says of the works with ids in [lo, hi)."""
     works: dict[int, _Expected] = {}
-    for ev in _events(session):
-        if ev.work_id is None:
+    rows = session.execute(
+        select(Event.work_id, Event.kind, Event.payload_json)
+        .where(Event.work_id >= lo, Event.work_id < hi)
+        .order_by(Event.id)
+    )
+    for wid, kind, payload_json in rows:
+        if wid is None:
             continue
         try:
-            payload = json.loads(ev.payload_json)
+            payload = json.loads(payload_json)
         except ValueError:
             continue
         if not isinstance(payload, dict):
             continue
-        wid = ev.work_id
-        if ev.kind == "work.imported":
+        if kind == "work.imported":
             # A new work (an id used again after an old work was deleted starts afresh).
             x = works[wid] = _Expected()
             x.title, x.has_title = payload.get("title"), True
@@ -296,21 +305,21 @@ def _replay(session: Session) -> dict[int, _Expected]:
             x.files.add(_sha_of(payload))
             continue
         x = works.setdefault(wid, _Expected())
-        if ev.kind == "work.declared":
+        if kind == "work.declared":
             x.declarations.append(payload)
-        elif ev.kind == "work.renamed":
+        elif kind == "work.renamed":
             x.title, x.has_title = payload.get("to"), True
-        elif ev.kind == "work.edited":
+        elif kind == "work.edited":
             changes = payload.get("changes")
             if isinstance(changes, dict):
                 for name, change in changes.items():
                     if isinstance(change, dict):
                         x.fields[name] = change.get("to")
-        elif ev.kind == "file.attached":
+        elif kind == "file.attached":
             x.files.add(_sha_of(payload))
-        elif ev.kind == "file.detached":
+        elif kind == "file.detached":
             x.files.discard(_sha_of(payload))
-        elif ev.kind == "work.deleted":
+        elif kind == "work.deleted":
             x.deleted = True
     return works
 
@@ -320,23 +329,31 @@ def check_records(lib: Library, session: Session | None = None) -> list[str]:
     if session is None:
         with lib.read() as s:
             return check_records(lib, s)
-    expected = _replay(session)
     problems: list[str] = []
-    present: set[int] = set()
-    rows = session.scalars(
-        select(Work)
-        .options(
-            selectinload(Work.declarations).selectinload(Declaration.ai_uses),
-            selectinload(Work.files),
-        )
-        .order_by(Work.id)
+    top = max(
+        session.scalar(select(func.max(Work.id))) or 0,
+        session.scalar(select(func.max(Event.work_id))) or 0,
     )
-    for w in rows:
-        present.add(w.id)
-        problems += _compare_work(w, expected.get(w.id) or _Expected())
-    for wid, x in sorted(expected.items()):
-        if wid not in present and not x.deleted:
-            problems.append(f"work #{wid} is in the history but gone from the catalogue")
+    for lo in range(0, top + 1, _RECORD_BATCH):
+        hi = lo + _RECORD_BATCH
+        expected = _replay(session, lo, hi)
+        present: set[int] = set()
+        rows = session.scalars(
+            select(Work)
+            .options(
+                selectinload(Work.declarations).selectinload(Declaration.ai_uses),
+                selectinload(Work.files),
+            )
+            .where(Work.id >= lo, Work.id < hi)
+            .order_by(Work.id)
+        )
+        for w in rows:
+            present.add(w.id)
+            problems += _compare_work(w, expected.get(w.id) or _Expected())
+        for wid, x in sorted(expected.items()):
+            if wid not in present and not x.deleted:
+                problems.append(f"work #{wid} is in the history but gone from the catalogue")
+        session.expunge_all()  # the batch's works are done with
     return problems
 
 

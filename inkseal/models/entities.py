@@ -402,6 +402,10 @@ class Event(Base):
     """
 
     __tablename__ = "events"
+    # The few events that detach a file, read when the Trash is emptied (migration 0007).
+    __table_args__ = (
+        Index("ix_events_file_detached", "id", sqlite_where=text("kind = 'file.detached'")),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     work_id: Mapped[int | None] = mapped_column(Integer, index=True)

@@ -151,3 +151,72 @@ def test_emptying_races_with_an_import_of_the_same_file(lib, tmp_path: Path, mon
     stored = Path(get_work(lib, o.work_id).files[0].info.path)  # type: ignore[attr-defined]
     assert stored.exists()
     assert verify_library(lib).ok
+
+
+def test_emptying_looks_only_at_its_own_files(lib, tmp_path: Path, monkeypatch) -> None:
+    """No walk over the store (minutes at a million works, under the write lock): only the
+    deleted works' files and the copies of detached files are looked at. A file the catalogue
+    never knew is not the Trash's business and stays."""
+    import os
+
+    from inkseal.library import evidence
+
+    paths = [save(gradient(seed=i), tmp_path / f"{i}.png", "PNG") for i in range(3)]
+    ids = [o.work_id for o in import_paths(lib, paths[:2]).outcomes]
+    (att,) = evidence.attach_files(lib, ids[1], [paths[2]]).outcomes
+    detached = get_work(lib, ids[1]).files[1].info
+    evidence.detach_file(lib, detached.id)
+    stray = lib.store_dir / "00" / "00" / ("0" * 64 + ".png")
+    stray.parent.mkdir(parents=True)
+    stray.write_bytes(b"not the catalogue's")
+    old = os.path.getmtime(detached.thumb_path) - 7200
+    os.utime(detached.thumb_path, (old, old))  # a thumbnail no import is about to record
+    doomed = get_work(lib, ids[0]).files[0].info
+    trash_works(lib, [ids[0]])
+
+    def no_walk(*args, **kw):  # type: ignore[no-untyped-def]
+        raise AssertionError("the store was walked")
+
+    monkeypatch.setattr(Path, "rglob", no_walk)
+    monkeypatch.setattr(os, "walk", no_walk)
+    assert empty_trash(lib) == 1
+    for gone in (doomed.path, doomed.thumb_path, detached.path, detached.thumb_path):
+        assert not Path(gone).exists(), gone
+    assert stray.exists()
+    live = get_work(lib, ids[1]).files[0].info
+    assert Path(live.path).exists() and Path(live.thumb_path).exists()
+
+
+def test_a_large_trash_empties_in_one_statement(tmp_path: Path) -> None:
+    """Thousands of works (made the way benchmarks/make_library.py makes a million) go in
+    one DELETE, their files, tags and counts with them."""
+    import importlib.util
+    import sys
+
+    from sqlalchemy import text
+
+    from inkseal.library.library import open_library
+    from inkseal.library.works import tag_counts
+
+    script = Path(__file__).resolve().parents[2] / "benchmarks" / "make_library.py"
+    spec = importlib.util.spec_from_file_location("make_library", script)
+    assert spec and spec.loader
+    maker = importlib.util.module_from_spec(spec)
+    sys.modules["make_library"] = maker
+    spec.loader.exec_module(maker)
+    maker.make(tmp_path / "big", 3000)
+    with open_library(tmp_path / "big") as big:
+        with big.engine.begin() as conn:
+            conn.execute(text("UPDATE works SET trashed_at = created_at WHERE id % 3 != 0"))
+        assert count_works(big)["trash"] == 2000
+        assert empty_trash(big) == 2000
+        counts = count_works(big)
+        assert (counts["all"], counts["trash"]) == (1000, 0)
+        with big.read() as s:
+            left = s.execute(text("SELECT count(*) FROM assets")).scalar()
+            deleted = s.execute(
+                text("SELECT count(*) FROM events WHERE kind = 'work.deleted'")
+            ).scalar()
+            tagged = s.execute(text("SELECT count(*) FROM work_tags")).scalar()
+        assert (left, deleted) == (1000, 2000)
+        assert sum(n for _, n in tag_counts(big)) == tagged

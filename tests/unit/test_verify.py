@@ -7,6 +7,8 @@ import os
 import sqlite3
 from pathlib import Path
 
+import pytest
+
 from inkseal.library import works
 from inkseal.library.evidence import attach_files
 from inkseal.library.importer import CancelToken, import_paths
@@ -122,8 +124,16 @@ def test_progress_and_cancel(lib, tmp_path: Path) -> None:
     assert report.cancelled and not report.ok and report.files_checked == 0
 
 
-def test_hand_edits_without_events_and_vanished_rows_are_caught(lib, tmp_path: Path) -> None:
+@pytest.mark.parametrize("batch", [5000, 1, 2])
+def test_hand_edits_without_events_and_vanished_rows_are_caught(
+    lib, tmp_path: Path, monkeypatch, batch: int
+) -> None:
+    """Also with the works compared one or two ids at a time (a million works are compared
+    5,000 at a time): nothing is missed at the edges of a batch."""
+    from inkseal.library import verify
     from inkseal.library.importer import import_paths as imp
+
+    monkeypatch.setattr(verify, "_RECORD_BATCH", batch)
 
     made = save(gradient(seed=77), tmp_path / "by.png", "PNG")
     (o,) = imp(lib, [made], creator="Ada").outcomes
