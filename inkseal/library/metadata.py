@@ -148,8 +148,10 @@ class _Context:
     fmt: str
     image: Image.Image | None
     complete: bool = True
-    # With complete=False: the top-level XMP properties to keep (the rest are skipped).
+    # With complete=False: the top-level XMP properties to keep (the rest are skipped), and
+    # how many elements and attributes the packets hold (no more values than that).
     xmp_keys: frozenset[str] | None = None
+    xmp_values: int = 0
     warnings: list[str] = field(default_factory=list)
     # Raw pieces found while walking the container, decoded by the later steps.
     exif_tiff: bytes | None = None
@@ -501,15 +503,17 @@ _WANTED_RAW = {
     *(("IFD0", tag) for tag in _XP_TAGS),
 }
 
-# The directories whose text tags a `complete=False` read keeps, with exifread's prefix.
-_TEXT_PREFIXES = {"IFD0": "Image", "EXIF IFD": "EXIF"}
-
-# Where exifread's name for a text tag differs from Pillow's.
-_EXIFREAD_NAMES = {
-    0x9290: "SubSecTime",
-    0x9291: "SubSecTimeOriginal",
-    0x9292: "SubSecTimeDigitized",
+# The directories a `complete=False` read gives without exifread: exifread's name for each,
+# and the directory pointers each may hold (anything else sends the file to exifread).
+_WALKED_IFDS = {
+    "IFD0": ("Image", {_EXIF_IFD_POINTER, _GPS_IFD_POINTER}),
+    "IFD1": ("Thumbnail", set()),
+    "EXIF IFD": ("EXIF", {_INTEROP_IFD_POINTER}),
+    "GPS IFD": ("GPS", set()),
+    "Interop IFD": ("Interoperability", set()),
 }
+# Tags detectors read by name: one of another type than ASCII sends the file to exifread.
+_TEXT_TAGS_READ = {0x010E, 0x010F, 0x0110, 0x0131, 0x013B, 0x8298, 0x9003}
 
 # Tags left out of the "exif" dict: directory pointers, blobs that are read elsewhere
 # (XMP, IPTC, Photoshop resources, ICC, MakerNote, UserComment, PrintIM, Photoshop image
@@ -546,8 +550,9 @@ class _TiffScan:
     bigtiff: bool = False
     exifread_safe: bool = True
     raw: dict[tuple[str, int], bytes] = field(default_factory=dict)
-    # The ASCII tags of IFD0 and the EXIF IFD named as exifread names them, when asked for.
-    texts: dict[str, str] | None = None
+    # Every directory walked, in order, with its entries: kept when asked for (complete=False),
+    # to give the text tags as exifread would without running it.
+    walked: list[tuple[str, list[tuple[int, int, int, int]]]] | None = None
 
 
 def _normalise_tiff(raw: bytes) -> bytes:
@@ -563,7 +568,7 @@ def _normalise_tiff(raw: bytes) -> bytes:
     return raw
 
 
-def _scan_tiff_structure(tiff: bytes, ctx: _Context, texts: bool = False) -> _TiffScan | None:
+def _scan_tiff_structure(tiff: bytes, ctx: _Context, keep: bool = False) -> _TiffScan | None:
     """Walk the IFDs ourselves: to check the structure before exifread walks it, and to copy
     out the few values exifread does not give us in full."""
     if len(tiff) < 8:
@@ -587,7 +592,7 @@ def _scan_tiff_structure(tiff: bytes, ctx: _Context, texts: bool = False) -> _Ti
         return _TiffScan(order=order, tiff=tiff, bigtiff=True, exifread_safe=False)
     if magic != 42:
         ctx.warn(f"EXIF: bad TIFF magic number {magic}")
-    scan = _TiffScan(order=order, tiff=tiff, texts={} if texts else None)
+    scan = _TiffScan(order=order, tiff=tiff, walked=[] if keep else None)
     walker = _TiffWalker(scan, ctx)
     first = struct.unpack_from(order + "I", tiff, 4)[0]
     ifd0, next_offset = walker.ifd(first, "IFD0")
@@ -651,8 +656,8 @@ class _TiffWalker:
                 continue  # exifread skips these or reads them in one go
             if count < 1000:  # exifread unpacks shorter arrays value by value
                 self.values += count
-        if scan.texts is not None and name in _TEXT_PREFIXES:
-            self._texts(entries, _TEXT_PREFIXES[name])
+        if scan.walked is not None:
+            scan.walked.append((name, entries))
         for tag, kind, count, pos in entries:
             if (name, tag) in _WANTED_RAW:
                 value = _tiff_value(scan.tiff, scan.order, kind, count, pos, _MAX_RAW_TAG)
@@ -661,30 +666,6 @@ class _TiffWalker:
                 else:
                     scan.raw[(name, tag)] = value
         return entries, next_offset
-
-    def _texts(self, entries: list[tuple[int, int, int, int]], prefix: str) -> None:
-        """Copy out ASCII values the way exifread reads them: up to the first zero byte,
-        UTF-8 where it decodes."""
-        from PIL.ExifTags import TAGS
-
-        scan = self.scan
-        texts = scan.texts
-        assert texts is not None
-        for tag, kind, count, pos in entries:
-            if kind != 2 or tag in _SKIP_EXIF_TAGS or len(texts) >= MAX_EXIF_TAGS:
-                continue
-            if count <= 4:
-                value = scan.tiff[pos : pos + count]
-            else:  # like exifread, keep what there is of a value running past the end
-                start = struct.unpack_from(scan.order + "I", scan.tiff, pos)[0]
-                value = scan.tiff[start : start + min(count, 4 * MAX_STRING)]
-            value = value.split(b"\x00", 1)[0]
-            try:
-                text = value.decode("utf-8")
-            except UnicodeDecodeError:
-                text = _decode_text(value)
-            name = _EXIFREAD_NAMES.get(tag) or TAGS.get(tag) or f"Tag 0x{tag:04X}"
-            texts.setdefault(f"{prefix} {name}", _clip(text))
 
     def sub_ifds(self, entries: list[tuple[int, int, int, int]]) -> None:
         for tag, kind, count, pos in entries:
@@ -773,13 +754,13 @@ def _read_exif(ctx: _Context, result: dict[str, Any]) -> None:
     scan: _TiffScan | None = None
     if ctx.exif_tiff is not None:
         ctx.exif_tiff = _normalise_tiff(ctx.exif_tiff)
-        scan = _scan_tiff_structure(ctx.exif_tiff, ctx, texts=not ctx.complete)
+        scan = _scan_tiff_structure(ctx.exif_tiff, ctx, keep=not ctx.complete)
         ctx.tiff_scan = scan
         if scan is not None and ctx.photoshop_irb is None:
             ctx.photoshop_irb = scan.raw.get(("IFD0", _TAG_PHOTOSHOP))
-    walked = scan.texts if scan is not None and not scan.bigtiff else None
+    walked = _walked_exif(scan) if scan is not None and scan.walked is not None else None
     if walked is not None:
-        exif = dict(walked)
+        exif = walked
     elif scan is not None and scan.exifread_safe:
         exif = _exif_with_exifread(scan.tiff, ctx)
     if not exif and walked is None:
@@ -788,6 +769,118 @@ def _read_exif(ctx: _Context, result: dict[str, Any]) -> None:
         _add_decoded_comments(scan, exif)
     if exif:
         result["exif"] = exif
+
+
+def _walked_exif(scan: _TiffScan) -> dict[str, str] | None:
+    """The "exif" dict `_exif_with_exifread` would give, built from our own walk, for the
+    text a detector can use: ASCII tags, and the short byte tags exifread turns into text.
+
+    Same names, same values, same order (exifread reads the GPS directory where IFD0 points
+    to it, the EXIF directory after the chain, Interop where EXIF points to it). None, so
+    that exifread reads the file after all, for anything this does not cover exactly:
+    exifread's reading too costly (import then reads with Pillow), repeated tags, other
+    directories, pointers elsewhere, values outside the data, too many tags, or a tag
+    detectors read stored as numbers.
+    """
+    from exifread.tags import IGNORE_TAGS
+    from exifread.tags.exif import EXIF_TAGS, GPS_TAGS, INTEROP_TAGS
+
+    if not scan.exifread_safe or scan.bigtiff or scan.walked is None:
+        return None
+    by_name: dict[str, list[tuple[int, int, int, int]]] = {}
+    for name, entries in scan.walked:
+        if name in by_name or name not in _WALKED_IFDS:
+            return None
+        by_name[name] = entries
+    if sum(len(e) for e in by_name.values()) >= MAX_EXIF_TAGS // 2:
+        return None
+    tables = {"GPS IFD": GPS_TAGS, "Interop IFD": INTEROP_TAGS}
+    size = len(scan.tiff)
+    texts: dict[str, dict[int, str]] = {}
+    for name, entries in by_name.items():
+        allowed = _WALKED_IFDS[name][1]
+        tags = [e[0] for e in entries]
+        if len(set(tags)) != len(tags):
+            return None
+        found: dict[int, str] = {}
+        for tag, kind, count, pos in entries:
+            if tag in (_EXIF_IFD_POINTER, _GPS_IFD_POINTER, _INTEROP_IFD_POINTER):
+                if tag not in allowed:
+                    return None
+                continue
+            if tag in IGNORE_TAGS:
+                continue
+            if kind != 2 and tag in _TEXT_TAGS_READ and name in ("IFD0", "EXIF IFD"):
+                return None
+            if kind not in (1, 2, 6, 7) or (kind != 2 and count > 64):
+                continue  # numbers, or blobs the full reading leaves out too
+            start = pos if count <= 4 else struct.unpack_from(scan.order + "I", scan.tiff, pos)[0]
+            if kind != 2 and start + count > size:
+                return None  # exifread would fail on it
+            raw = scan.tiff[start : start + min(count, 4 * MAX_STRING)]
+            entry = (tables.get(name) or EXIF_TAGS).get(tag)
+            try:
+                text = _exifread_text(kind, count, raw, entry)
+            except Exception:  # exifread's value map would fail too: let it fail there
+                return None
+            if text is not None:
+                found[tag] = text
+        texts[name] = found
+    if _GPS_IFD_POINTER in {e[0] for e in by_name.get("IFD0", [])} and "GPS IFD" not in by_name:
+        return None
+    if _EXIF_IFD_POINTER in {e[0] for e in by_name.get("IFD0", [])} and "EXIF IFD" not in by_name:
+        return None
+    exif_entries = by_name.get("EXIF IFD", [])
+    if _INTEROP_IFD_POINTER in {e[0] for e in exif_entries} and "Interop IFD" not in by_name:
+        return None
+
+    out: dict[str, str] = {}
+
+    def emit(name: str) -> None:
+        prefix = _WALKED_IFDS[name][0]
+        table = tables.get(name) or EXIF_TAGS
+        for tag, _kind, _count, _pos in by_name.get(name, []):
+            if name == "IFD0" and tag == _GPS_IFD_POINTER:
+                emit("GPS IFD")
+            elif name == "EXIF IFD" and tag == _INTEROP_IFD_POINTER:
+                emit("Interop IFD")
+            if tag not in texts[name]:
+                continue
+            if tag in _SKIP_EXIF_TAGS and prefix not in ("GPS", "Interoperability"):
+                continue
+            entry = table.get(tag)
+            out[f"{prefix} {entry[0] if entry else f'Tag 0x{tag:04X}'}"] = texts[name][tag]
+
+    for name in ("IFD0", "IFD1", "EXIF IFD"):
+        if name in by_name:
+            emit(name)
+    return out
+
+
+def _exifread_text(kind: int, count: int, raw: bytes, entry: Any) -> str | None:
+    """What `_exif_with_exifread` keeps of one ASCII or byte tag, computed as exifread does
+    (its value maps included); None when that cannot be text a detector matches."""
+    mapping = entry[1] if entry and len(entry) > 1 else None
+    if kind == 2:
+        value = raw[:count].split(b"\x00", 1)[0]
+        try:
+            values: Any = value.decode("utf-8")
+        except UnicodeDecodeError:
+            return _clip(_decode_text(value).rstrip("\x00"))
+    else:
+        signed = kind == 6
+        values = [b - 256 if signed and b > 127 else b for b in raw[:count]]
+        if mapping is None:
+            return None  # a list of numbers
+    if mapping is None:
+        printable = str(values)
+    elif callable(mapping):
+        printable = str(mapping(values))
+    elif isinstance(mapping, dict):
+        printable = "".join(mapping.get(v, repr(v)) for v in values)
+    else:
+        return None
+    return _clip(printable.rstrip("\x00"))
 
 
 def _exif_with_exifread(tiff: bytes, ctx: _Context) -> dict[str, str]:
@@ -1033,6 +1126,31 @@ _XMP_PREFIXES = {
 
 
 def _read_xmp(ctx: _Context, result: dict[str, Any]) -> None:
+    keep = ctx.xmp_keys
+    if keep is None:
+        _read_xmp_packets(ctx, result)
+        return
+    mark = len(ctx.warnings)
+    ctx.xmp_values = 0
+    attempt: dict[str, Any] = {}
+    _read_xmp_packets(ctx, attempt)
+    if ctx.xmp_values < MAX_XMP_PROPERTIES:
+        result.update(attempt)
+        return
+    # Past the cap on values, which of them the whole reading keeps depends on the ones
+    # skipped: read it all, then cut it down to the kept properties.
+    del ctx.warnings[mark:]
+    ctx.xmp_keys = None
+    try:
+        _read_xmp_packets(ctx, result)
+    finally:
+        ctx.xmp_keys = keep
+    cut = {k: v for k, v in result.pop("xmp", {}).items() if k.split("/")[0] in keep}
+    if cut:
+        result["xmp"] = cut
+
+
+def _read_xmp_packets(ctx: _Context, result: dict[str, Any]) -> None:
     scan = ctx.tiff_scan
     if ctx.xmp is None and scan is not None:
         raw = scan.raw.get(("IFD0", _TAG_XMP))
@@ -1192,6 +1310,7 @@ def _parse_xmp_kept(
         return "{" + name if "}" in name else name
 
     def start(name: str, attrs: dict[str, str]) -> None:
+        ctx.xmp_values += 1 + len(attrs)
         parent = modes[-1] if modes else 0
         if len(modes) == 1:
             seen["root_children"] += 1

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from inkseal.library.detect.base import FileFacts
 from inkseal.library.detect.run import Detection, detect_file
 from inkseal.library.formats import Format, camera_raw_kind, dimensions, sniff
-from inkseal.library.imaging import DecodeError, open_image
+from inkseal.library.imaging import MAX_PIXELS, DecodeError, open_image
 
 if TYPE_CHECKING:
     from PIL import Image
@@ -167,7 +167,10 @@ def probe_file(raw: RawFile, *, open_now: bool = True, complete: bool = True) ->
 
     facts = FileFacts(raw.data, fmt.name, {}, opener=opener)
     needs = _OPEN_FOR_METADATA if complete else _OPEN_FOR_DETECTORS
-    if open_now or fmt.name in needs or dimensions(raw.data, fmt) is None:
+    size = dimensions(raw.data, fmt)
+    # A size Pillow may refuse as a decompression bomb is left to Pillow, so that scan says
+    # what import says of the file.
+    if open_now or fmt.name in needs or size is None or size[0] * size[1] > MAX_PIXELS // 2:
         _ = facts.image
     image_now = facts.image if facts.opened else None
     facts.metadata = metadata_of(raw.data, fmt, image_now, complete=complete)

@@ -19,11 +19,12 @@ from PIL import Image
 
 from inkseal.library import metadata
 from inkseal.library.detect.base import XMP_KEYS, FileFacts
+from inkseal.library.detect.comfyui import _PREFIXED as PREFIXED
 from inkseal.library.detect.run import detect_file
 from inkseal.library.formats import Format, dimensions, sniff
 from inkseal.library.imaging import DecodeError, open_image
 from inkseal.library.scan import scan_file
-from tests.detect_helpers import assert_scan_reads_alike, png_with_xmp, xmp_packet
+from tests.detect_helpers import assert_scan_reads_alike, facts_for, png_with_xmp, xmp_packet
 from tests.images import gradient, jpeg_bytes
 
 CORPUS = Path(__file__).resolve().parents[3] / "shared" / "corpus"
@@ -468,3 +469,206 @@ def test_gif_xmp_is_read_from_its_application_extension() -> None:
     # Anywhere else (here an application block of another name) it is not the file's XMP.
     other = _gif_with_application_block(b"NOTXMP 1.00", packet)
     assert "xmp" not in metadata.extract_metadata(other, "GIF", open_image(other))
+
+
+# --------------------------------------------------------------------------------------------
+# EXIF layouts where scan's own walk must step aside for exifread (or give exactly its answer)
+
+Entry = tuple[int, int, int, bytes]  # tag, type, count, value bytes
+
+
+def _ascii(tag: int, text: str) -> Entry:
+    raw = text.encode() + b"\x00"
+    return (tag, 2, len(raw), raw)
+
+
+def _short(tag: int, value: int, order: str) -> Entry:
+    return (tag, 3, 1, struct.pack(order + "H", value))
+
+
+def _directory(order: str, entries: list[Entry], at: int, next_at: int = 0) -> bytes:
+    """One TIFF directory starting at offset `at`, its long values stored right after it."""
+    table = b""
+    values = b""
+    after = at + 2 + 12 * len(entries) + 4
+    for tag, kind, count, raw in entries:
+        table += struct.pack(order + "HHI", tag, kind, count)
+        if len(raw) <= 4:
+            table += raw.ljust(4, b"\x00")
+        else:
+            table += struct.pack(order + "I", after + len(values))
+            values += raw + b"\x00" * (len(raw) % 2)
+    count = struct.pack(order + "H", len(entries))
+    return count + table + struct.pack(order + "I", next_at) + values
+
+
+def _exif_block(
+    order: str,
+    ifd0: list[Entry],
+    exif: list[Entry] | None = None,
+    ifd1: list[Entry] | None = None,
+) -> bytes:
+    """A JPEG APP1 EXIF payload: IFD0, then the EXIF directory it points to, then IFD1."""
+    pointer = [(0x8769, 4, 1, bytes(4))] if exif is not None else []
+    size0 = len(_directory(order, ifd0 + pointer, 8))
+    exif_at = 8 + size0
+    exif_blob = _directory(order, exif or [], exif_at) if exif is not None else b""
+    ifd1_at = exif_at + len(exif_blob) if ifd1 is not None else 0
+    if exif is not None:
+        pointer = [(0x8769, 4, 1, struct.pack(order + "I", exif_at))]
+    blob = _directory(order, ifd0 + pointer, 8, ifd1_at) + exif_blob
+    if ifd1 is not None:
+        blob += _directory(order, ifd1, ifd1_at)
+    head = (b"MM\x00*" if order == ">" else b"II*\x00") + struct.pack(order + "I", 8)
+    return b"Exif\x00\x00" + head + blob
+
+
+def _assert_exif_alike(data: bytes) -> dict[str, Any]:
+    """Every EXIF key scan gives is import's, with import's value; the tags detectors read
+    are all there; and the findings are import's."""
+    image = _image(data)
+    full = metadata.extract_metadata(data, "JPEG", image).get("exif", {})
+    light = metadata.extract_metadata(data, "JPEG", image, complete=False).get("exif", {})
+    for key, value in light.items():
+        assert full.get(key) == value, key
+    for key, value in full.items():
+        # Detectors read these by name, and ComfyUI's looks at every text for its prefix.
+        if key in DETECTOR_EXIF_KEYS or (isinstance(value, str) and PREFIXED.match(value[:64])):
+            assert light.get(key) == value, key
+    assert_scan_reads_alike(data)
+    return light
+
+
+DETECTOR_EXIF_KEYS = {
+    "Image Make",
+    "Image Model",
+    "Image Software",
+    "Image ImageDescription",
+    "Image Artist",
+    "Image Copyright",
+    "EXIF DateTimeOriginal",
+    "EXIF UserComment",
+}
+COMFY = 'prompt:{"3": {"class_type": "KSampler", "inputs": {"seed": 7, "steps": 20}}}'
+
+
+@pytest.mark.parametrize("order", ["<", ">"])
+def test_exif_layouts_scan_reads_as_import_does(order: str) -> None:
+    layouts: dict[str, tuple[list[Entry], list[Entry] | None, list[Entry] | None]] = {
+        "a repeated Software tag": (
+            [_ascii(0x0131, "GIMP 2.10"), _ascii(0x0131, "Stable Diffusion web UI")],
+            None,
+            None,
+        ),
+        "a thousand numeric tags, then Software": (
+            [_short(0x2000 + i, i, order) for i in range(1001)] + [_ascii(0x0131, "Midjourney")],
+            None,
+            None,
+        ),
+        "a ComfyUI prompt in an odd tag": (
+            [_ascii(0x010F, "Canon"), _ascii(0xC614, COMFY)],
+            None,
+            None,
+        ),
+        "Make in the thumbnail's directory": (
+            [_ascii(0x0110, "Pixel 8")],
+            [_ascii(0x9003, "2024:01:01 00:00:00")],
+            [_ascii(0x010F, "DALL-E 3"), _short(0x0103, 6, order)],
+        ),
+        "Orientation stored as text": ([(0x0112, 2, 2, b"6\x00")], None, None),
+        "Software stored as bytes, with long arrays": (
+            [
+                (0x0131, 7, 80, b"NovelAI Diffusion".ljust(80, b" ")),
+                (0x0132, 7, 5000, bytes(5000)),
+                (0x013E, 5, 2000, bytes(16000)),
+            ],
+            None,
+            None,
+        ),
+        "a text tag a detector reads, stored as numbers": (
+            [(0x010E, 3, 2, struct.pack(order + "HH", 1, 2)), _ascii(0x0131, "Firefly")],
+            None,
+            None,
+        ),
+    }
+    for name, (ifd0, exif, ifd1) in layouts.items():
+        data = jpeg_bytes(exif=_exif_block(order, ifd0, exif, ifd1))
+        try:
+            _assert_exif_alike(data)
+        except AssertionError as e:
+            raise AssertionError(f"{name}: {e}") from e
+
+
+def test_a_comfyui_prompt_in_an_odd_tag_is_found_by_scan() -> None:
+    data = jpeg_bytes(exif=_exif_block("<", [_ascii(0x010F, "Canon"), _ascii(0xC614, COMFY)]))
+    light = _assert_exif_alike(data)
+    assert any(v == COMFY for v in light.values())
+    found = detect_file(facts_for(data))
+    assert [(f.tool, f.source) for f in found.findings] == [("ComfyUI", "exif:Tag 0xC614")]
+    assert found.findings[0].extra["nodes"] == 1
+
+
+@pytest.mark.parametrize("extra", [-10, 10])
+def test_xmp_at_the_property_cap_is_cut_as_import_cuts_it(tmp_path: Path, extra: int) -> None:
+    """Import stops reading a packet at MAX_XMP_PROPERTIES properties; scan, which counts
+    only the kept ones, must stop where import stops, not read on to a later tool name."""
+    count = metadata.MAX_XMP_PROPERTIES + extra
+    filler = "".join(f"<dc:x{i}>v</dc:x{i}>" for i in range(count))
+    packet = _packet(
+        f'<rdf:Description rdf:about="">{filler}'
+        "<xmp:CreatorTool>Midjourney</xmp:CreatorTool></rdf:Description>",
+        NS,
+    ).decode()
+    data = png_with_xmp(tmp_path / "many.png", packet).read_bytes()
+    image = _image(data)
+    full = metadata.extract_metadata(data, "PNG", image)
+    light = metadata.extract_metadata(data, "PNG", image, complete=False, xmp_keys=XMP_KEYS)
+    kept = {k: v for k, v in full.get("xmp", {}).items() if k in XMP_KEYS}
+    assert light.get("xmp", {}) == kept
+    assert ("xmp:CreatorTool" in kept) == (extra < 0)
+    assert light.get("warnings") == full.get("warnings")
+    assert_scan_reads_alike(data)
+
+
+def _webp_declaring(width: int, height: int) -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (8, 8)).save(out, "WEBP", lossless=True)
+    data = bytearray(out.getvalue())
+    at = data.find(b"VP8L") + 8
+    assert data[at] == 0x2F
+    bits = (width - 1) | ((height - 1) << 14)
+    bits |= int.from_bytes(data[at + 1 : at + 5], "little") & ~((1 << 28) - 1)
+    data[at + 1 : at + 5] = bits.to_bytes(4, "little")
+    return bytes(data)
+
+
+def _tiff_declaring(width: int, height: int) -> bytes:
+    out = io.BytesIO()
+    Image.new("L", (8, 8)).save(out, "TIFF")
+    data = bytearray(out.getvalue())
+    (first,) = struct.unpack_from("<I", data, 4)
+    (count,) = struct.unpack_from("<H", data, first)
+    for i in range(count):
+        at = first + 2 + 12 * i
+        tag, kind = struct.unpack_from("<HH", data, at)
+        if tag in (256, 257):
+            packed = "<H" if kind == 3 else "<I"
+            assert kind == 4 or max(width, height) < 65536
+            struct.pack_into(packed, data, at + 8, width if tag == 256 else height)
+    return bytes(data)
+
+
+@pytest.mark.parametrize(
+    "make", [lambda: _webp_declaring(16384, 16384), lambda: _tiff_declaring(60000, 60000)]
+)
+def test_bombs_scan_refuses_as_import_does(lib, tmp_path: Path, make) -> None:
+    """The header gives their size, so scan need not open them; it still asks Pillow, whose
+    refusal import reports."""
+    from inkseal.library.importer import import_paths
+
+    path = tmp_path / "bomb"
+    path.write_bytes(make())
+    (outcome,) = import_paths(lib, [path]).outcomes
+    assert outcome.status == "failed"
+    assert "decompression bomb" in str(outcome.reason)
+    assert scan_file(path).error == outcome.reason
