@@ -10,6 +10,7 @@ import contextlib
 import json
 import os
 import time
+import uuid
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -86,10 +87,37 @@ def empty_trash(lib: Library) -> int:
         # One statement; SQLite's foreign keys remove the works' files, signals,
         # declarations, tags and links with them, and its triggers keep the counts.
         s.execute(delete(Work).where(Work.trashed_at.is_not(None)))
-    stored = {p for _, _, p, _ in files if p}
-    thumbs = {t for _, _, _, t in files if t}
+        stored = {p for _, _, p, _ in files if p}
+        thumbs = {t for _, _, _, t in files if t}
+        # Listed before the commit: if the sweep below never finishes (a crash, a lock held
+        # too long by another process), the next one still finds these files.
+        _note_pending(lib, stored | thumbs)
     sweep_detached(lib, stored=stored, thumbs=thumbs)
     return len(doomed)
+
+
+_PENDING_SUFFIX = ".sweep"
+
+
+def _note_pending(lib: Library, paths: set[str]) -> None:
+    if not paths:
+        return
+    lib.tmp_dir.mkdir(parents=True, exist_ok=True)
+    note = lib.tmp_dir / f"trash-{uuid.uuid4().hex}{_PENDING_SUFFIX}"
+    with open(note, "w", encoding="utf-8") as fh:
+        fh.write("".join(f"{p}\n" for p in sorted(paths)))
+        fh.flush()
+        os.fsync(fh.fileno())
+
+
+def _pending(lib: Library) -> tuple[set[str], list[Path]]:
+    """Files that emptyings of the Trash listed and may not have removed, and their lists."""
+    paths: set[str] = set()
+    notes = sorted(lib.tmp_dir.glob(f"trash-*{_PENDING_SUFFIX}"))
+    for note in notes:
+        with contextlib.suppress(OSError):
+            paths.update(line for line in note.read_text("utf-8", "replace").splitlines() if line)
+    return paths, notes
 
 
 def _remove(path: Path) -> None:
@@ -141,7 +169,9 @@ def sweep_detached(
     recent = time.time() - 3600
     with lib.write.begin() as s:
         detached_stored, detached_thumbs = _detached_copies(lib, s)
+        listed, notes = _pending(lib)
         candidates = (stored or set()) | detached_stored | (thumbs or set()) | detached_thumbs
+        candidates |= {rel for rel in listed if ".." not in Path(rel).parts}
         shas = sorted({Path(rel).name.partition(".")[0] for rel in candidates})
         used: set[str] = set()
         for i in range(0, len(shas), 500):
@@ -163,4 +193,7 @@ def sweep_detached(
             if path.is_file():
                 _remove(path)
                 removed += 1
+        for note in notes:  # every file they list is gone or used again
+            with contextlib.suppress(FileNotFoundError):
+                note.unlink()
     return removed

@@ -330,11 +330,8 @@ def check_records(lib: Library, session: Session | None = None) -> list[str]:
         with lib.read() as s:
             return check_records(lib, s)
     problems: list[str] = []
-    top = max(
-        session.scalar(select(func.max(Work.id))) or 0,
-        session.scalar(select(func.max(Event.work_id))) or 0,
-    )
-    for lo in range(0, top + 1, _RECORD_BATCH):
+    lo = _next_work_id(session, None)
+    while lo is not None:
         hi = lo + _RECORD_BATCH
         expected = _replay(session, lo, hi)
         present: set[int] = set()
@@ -354,7 +351,21 @@ def check_records(lib: Library, session: Session | None = None) -> list[str]:
             if wid not in present and not x.deleted:
                 problems.append(f"work #{wid} is in the history but gone from the catalogue")
         session.expunge_all()  # the batch's works are done with
+        lo = _next_work_id(session, hi)  # ids may be sparse: skip the empty ranges
     return problems
+
+
+def _next_work_id(session: Session, start: int | None) -> int | None:
+    """The smallest work id at or after `start` in the catalogue or in the log."""
+    found = []
+    for column in (Work.id, Event.work_id):
+        query = select(func.min(column))
+        if start is not None:
+            query = query.where(column >= start)
+        value = session.scalar(query)
+        if value is not None:
+            found.append(int(value))
+    return min(found, default=None)
 
 
 def _sha_of(payload: dict[str, Any]) -> str:

@@ -220,3 +220,46 @@ def test_a_large_trash_empties_in_one_statement(tmp_path: Path) -> None:
             tagged = s.execute(text("SELECT count(*) FROM work_tags")).scalar()
         assert (left, deleted) == (1000, 2000)
         assert sum(n for _, n in tag_counts(big)) == tagged
+
+
+def test_files_an_interrupted_emptying_leaves_go_with_the_next(
+    lib, tmp_path: Path, monkeypatch
+) -> None:
+    import inkseal.library.trash as trash
+
+    paths = [save(gradient(seed=i), tmp_path / f"{i}.png", "PNG") for i in range(2)]
+    ids = [o.work_id for o in import_paths(lib, paths).outcomes]
+    files = [get_work(lib, wid).files[0].info for wid in ids]
+    trash_works(lib, [ids[0]])
+
+    real_sweep = trash.sweep_detached
+
+    def crash(*args, **kwargs):
+        raise KeyboardInterrupt  # the app is closed between the commit and the removal
+
+    monkeypatch.setattr(trash, "sweep_detached", crash)
+    with pytest.raises(KeyboardInterrupt):
+        empty_trash(lib)
+    with pytest.raises(NotFound):
+        get_work(lib, ids[0])
+    assert Path(files[0].path).exists() and Path(files[0].thumb_path).exists()
+    assert list(lib.tmp_dir.glob("trash-*.sweep"))
+
+    monkeypatch.setattr(trash, "sweep_detached", real_sweep)
+    assert empty_trash(lib) == 0  # nothing left in the Trash, but the leftovers go
+    assert not Path(files[0].path).exists() and not Path(files[0].thumb_path).exists()
+    assert Path(files[1].path).exists() and Path(files[1].thumb_path).exists()
+    assert not list(lib.tmp_dir.glob("trash-*.sweep"))
+
+
+def test_a_pending_list_never_removes_a_file_in_use(lib, tmp_path: Path) -> None:
+    (o,) = import_paths(lib, [save(gradient(), tmp_path / "a.png", "PNG")]).outcomes
+    info = get_work(lib, o.work_id).files[0].info
+    rel = Path(info.path).relative_to(lib.root).as_posix()
+    lib.tmp_dir.mkdir(parents=True, exist_ok=True)
+    outside = tmp_path / "outside.txt"
+    outside.write_text("keep")
+    (lib.tmp_dir / "trash-x.sweep").write_text(f"{rel}\n../../outside.txt\n{outside}\n")
+    assert empty_trash(lib) == 0
+    assert Path(info.path).exists() and outside.exists()
+    assert not (lib.tmp_dir / "trash-x.sweep").exists()

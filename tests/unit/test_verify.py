@@ -164,3 +164,28 @@ def test_work_ids_are_never_reused_and_old_histories_stay_apart(lib, tmp_path: P
     assert o.work_id is not None and o.work_id > ids[2]
     assert [e.kind for e in get_work(lib, o.work_id).history] == ["work.imported"]
     assert verify_library(lib).ok, verify_library(lib).summary()
+
+
+def test_sparse_work_ids_are_compared_without_walking_the_gaps(
+    lib, tmp_path: Path, monkeypatch
+) -> None:
+    """A hand-added row with an id near 2**62 costs one more batch, not 10**14 empty ones."""
+    from inkseal.library import verify
+
+    ids, _ = _library(lib, tmp_path)
+    far = 2**62
+    with _raw(lib) as db:
+        db.execute("CREATE TEMP TABLE copy AS SELECT * FROM works WHERE id = ?", (ids[1],))
+        db.execute("UPDATE copy SET id = ?", (far,))
+        db.execute("INSERT INTO works SELECT * FROM copy")
+    batches: list[tuple[int, int]] = []
+    real = verify._replay
+
+    def counted(session, lo: int, hi: int):
+        batches.append((lo, hi))
+        return real(session, lo, hi)
+
+    monkeypatch.setattr(verify, "_replay", counted)
+    problems = verify.check_records(lib)
+    assert [lo for lo, _ in batches] == [ids[0], far]
+    assert any(f"work #{far}" in p for p in problems), problems
