@@ -40,6 +40,7 @@ bench: $(STAMP)
 	QT_QPA_PLATFORM=offscreen $(PY) benchmarks/report_speed.py
 	$(PY) benchmarks/startup.py
 	$(PY) benchmarks/scale.py --works 1000000
+	$(PY) benchmarks/upkeep_speed.py --works 100000
 
 # The installable app: dist/inkseal (PyInstaller), and on Linux the .deb and the tarball.
 package: $(STAMP)

@@ -78,3 +78,11 @@ def test_scan_benchmark_runs(tmp_path: Path) -> None:
         "scan_speed.py", "--files", "4", "--rounds", "1", "--data", str(tmp_path), "--out", str(out)
     )
     assert json.loads(out.read_text())
+
+
+def test_upkeep_benchmark_runs(tmp_path: Path) -> None:
+    out = tmp_path / "upkeep_speed.json"
+    proc = _bench("upkeep_speed.py", "--works", "300", "--out", str(out))
+    result = json.loads(out.read_text())
+    assert result["works"] == 300 and result["trash_emptied"] == 30
+    assert "verify's record check" in proc.stdout
