@@ -804,8 +804,11 @@ def _walked_exif(scan: _TiffScan) -> dict[str, str] | None:
             return None
         found: dict[int, str] = {}
         for tag, kind, count, pos in entries:
+            width = _TIFF_TYPE_SIZES.get(kind, 0) * count
+            if width > 4 and struct.unpack_from(scan.order + "I", scan.tiff, pos)[0] + width > size:
+                return None  # exifread may fail on a value past the data: let it
             if tag in (_EXIF_IFD_POINTER, _GPS_IFD_POINTER, _INTEROP_IFD_POINTER):
-                if tag not in allowed:
+                if tag not in allowed or kind not in (4, 13) or count != 1:
                     return None
                 continue
             if tag in IGNORE_TAGS:

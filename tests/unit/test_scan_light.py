@@ -585,6 +585,21 @@ def test_exif_layouts_scan_reads_as_import_does(order: str) -> None:
             None,
             None,
         ),
+        "an EXIF pointer with a count past the data": (
+            [(0x8769, 4, 100_000, struct.pack(order + "I", 8)), _ascii(0x0131, "Midjourney")],
+            None,
+            None,
+        ),
+        "an EXIF pointer stored as a short": (
+            [(0x8769, 3, 1, struct.pack(order + "H", 8)), _ascii(0x0131, "Midjourney")],
+            None,
+            None,
+        ),
+        "a numeric array past the data": (
+            [(0x0102, 3, 50_000, struct.pack(order + "I", 8)), _ascii(0x0131, "Midjourney")],
+            None,
+            None,
+        ),
         "a text tag a detector reads, stored as numbers": (
             [(0x010E, 3, 2, struct.pack(order + "HH", 1, 2)), _ascii(0x0131, "Firefly")],
             None,
