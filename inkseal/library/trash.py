@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import time
 import uuid
 from collections.abc import Sequence
@@ -110,13 +111,39 @@ def _note_pending(lib: Library, paths: set[str]) -> None:
         os.fsync(fh.fileno())
 
 
+# What a list may name: the paths the store gives its copies and thumbnails, spelled exactly
+# as it spells them (importer._store_rel and _thumb_rel), so that a list can neither reach
+# outside the store nor name a file in use under another spelling.
+_LISTABLE = re.compile(
+    r"(?:store/(?P<a>[0-9a-f]{2})/(?P<b>[0-9a-f]{2})|thumbs/(?P<t>[0-9a-f]{2}))"
+    r"/(?P<sha>[0-9a-f]{64})\.[a-z0-9]{1,8}"
+)
+
+
+def _listable(rel: str) -> bool:
+    m = _LISTABLE.fullmatch(rel)
+    if m is None:
+        return False
+    sha = m["sha"]
+    if m["t"] is not None:
+        return bool(m["t"] == sha[:2])
+    return bool(m["a"] == sha[:2] and m["b"] == sha[2:4])
+
+
 def _pending(lib: Library) -> tuple[set[str], list[Path]]:
-    """Files that emptyings of the Trash listed and may not have removed, and their lists."""
+    """Files that emptyings of the Trash listed and may not have removed, and the lists
+    read (a list that cannot be read is left for a later sweep)."""
     paths: set[str] = set()
-    notes = sorted(lib.tmp_dir.glob(f"trash-*{_PENDING_SUFFIX}"))
-    for note in notes:
-        with contextlib.suppress(OSError):
-            paths.update(line for line in note.read_text("utf-8", "replace").splitlines() if line)
+    notes: list[Path] = []
+    for note in sorted(lib.tmp_dir.glob(f"trash-*{_PENDING_SUFFIX}")):
+        try:
+            if not note.is_file():
+                continue
+            lines = note.read_text("utf-8", "replace").splitlines()
+        except OSError:
+            continue
+        notes.append(note)
+        paths.update(line for line in lines if _listable(line))
     return paths, notes
 
 
@@ -161,17 +188,19 @@ def sweep_detached(
     from their works (kept until the Trash is emptied, for undo).
 
     Runs under the write lock, so that no import can be half-way through placing a file.
-    Thumbnails are written before their file is recorded, so recent thumbnails of detached
-    files are left alone (an import in another process may be about to record them). Returns
-    how many files were removed.
+    Also removes what earlier emptyings listed and did not get to (`store/tmp/trash-*.sweep`).
+    Thumbnails are written before their file is recorded, so recent thumbnails other than
+    those of the works just deleted are left alone (an import in another process may be about
+    to record them); those and files that cannot be removed now are listed for the next
+    sweep. Returns how many files were removed.
     """
     removed = 0
     recent = time.time() - 3600
     with lib.write.begin() as s:
         detached_stored, detached_thumbs = _detached_copies(lib, s)
         listed, notes = _pending(lib)
-        candidates = (stored or set()) | detached_stored | (thumbs or set()) | detached_thumbs
-        candidates |= {rel for rel in listed if ".." not in Path(rel).parts}
+        own = (stored or set()) | (thumbs or set())
+        candidates = own | detached_stored | detached_thumbs | listed
         shas = sorted({Path(rel).name.partition(".")[0] for rel in candidates})
         used: set[str] = set()
         for i in range(0, len(shas), 500):
@@ -182,18 +211,25 @@ def sweep_detached(
             )
             for stored_path, thumb_path in rows:
                 used.update(p for p in (stored_path, thumb_path) if p)
+        later: set[str] = set()  # listed again, for the next sweep
         for rel in sorted(candidates - used):
             path = lib.root / rel
             if not rel.startswith(("store/", "thumbs/")) or path.parent == lib.tmp_dir:
                 continue
-            if rel in detached_thumbs and rel not in (thumbs or ()):
+            if rel.startswith("thumbs/") and rel not in own:
                 with contextlib.suppress(OSError):
                     if path.stat().st_mtime > recent:
+                        if rel in listed:
+                            later.add(rel)
                         continue
-            if path.is_file():
-                _remove(path)
-                removed += 1
-        for note in notes:  # every file they list is gone or used again
-            with contextlib.suppress(FileNotFoundError):
+            try:
+                if path.is_file():
+                    _remove(path)
+                    removed += 1
+            except OSError:  # in use elsewhere, no permission: tried again next time
+                later.add(rel)
+        _note_pending(lib, later)  # before the lists it replaces go
+        for note in notes:
+            with contextlib.suppress(OSError):
                 note.unlink()
     return removed

@@ -275,14 +275,15 @@ class _Expected:
 
 # Works compared a range of ids at a time, so that memory stays flat at a million works.
 _RECORD_BATCH = 5000
+_LARGEST_ID = 2**63 - 1
 
 
-def _replay(session: Session, lo: int, hi: int) -> dict[int, _Expected]:
-    """What the log says of the works with ids in [lo, hi)."""
+def _replay(session: Session, lo: int, last: int) -> dict[int, _Expected]:
+    """What the log says of the works with ids from lo to last."""
     works: dict[int, _Expected] = {}
     rows = session.execute(
         select(Event.work_id, Event.kind, Event.payload_json)
-        .where(Event.work_id >= lo, Event.work_id < hi)
+        .where(Event.work_id >= lo, Event.work_id <= last)
         .order_by(Event.id)
     )
     for wid, kind, payload_json in rows:
@@ -332,8 +333,8 @@ def check_records(lib: Library, session: Session | None = None) -> list[str]:
     problems: list[str] = []
     lo = _next_work_id(session, None)
     while lo is not None:
-        hi = lo + _RECORD_BATCH
-        expected = _replay(session, lo, hi)
+        last = min(lo + _RECORD_BATCH - 1, _LARGEST_ID)  # SQLite's integers end there
+        expected = _replay(session, lo, last)
         present: set[int] = set()
         rows = session.scalars(
             select(Work)
@@ -341,17 +342,22 @@ def check_records(lib: Library, session: Session | None = None) -> list[str]:
                 selectinload(Work.declarations).selectinload(Declaration.ai_uses),
                 selectinload(Work.files),
             )
-            .where(Work.id >= lo, Work.id < hi)
+            .where(Work.id >= lo, Work.id <= last)
             .order_by(Work.id)
         )
         for w in rows:
             present.add(w.id)
-            problems += _compare_work(w, expected.get(w.id) or _Expected())
+            x = expected.get(w.id)
+            if x is None:
+                problems.append(f"work #{w.id} is in the catalogue but not in the history")
+                continue
+            problems += _compare_work(w, x)
         for wid, x in sorted(expected.items()):
             if wid not in present and not x.deleted:
                 problems.append(f"work #{wid} is in the history but gone from the catalogue")
         session.expunge_all()  # the batch's works are done with
-        lo = _next_work_id(session, hi)  # ids may be sparse: skip the empty ranges
+        # Ids may be sparse: the next batch starts at the next id there is.
+        lo = _next_work_id(session, last + 1) if last < _LARGEST_ID else None
     return problems
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import time
 from pathlib import Path
 
 import pytest
@@ -247,9 +249,45 @@ def test_files_an_interrupted_emptying_leaves_go_with_the_next(
 
     monkeypatch.setattr(trash, "sweep_detached", real_sweep)
     assert empty_trash(lib) == 0  # nothing left in the Trash, but the leftovers go
-    assert not Path(files[0].path).exists() and not Path(files[0].thumb_path).exists()
+    assert not Path(files[0].path).exists()
+    # A thumbnail made in the last hour may be an import's, about to be recorded: it waits,
+    # listed again, until it is older.
+    assert Path(files[0].thumb_path).exists()
+    assert len(list(lib.tmp_dir.glob("trash-*.sweep"))) == 1
+    old = time.time() - 7200
+    os.utime(files[0].thumb_path, (old, old))
+    assert empty_trash(lib) == 0
+    assert not Path(files[0].thumb_path).exists()
     assert Path(files[1].path).exists() and Path(files[1].thumb_path).exists()
     assert not list(lib.tmp_dir.glob("trash-*.sweep"))
+
+
+def test_a_file_that_cannot_be_removed_is_tried_again_later(
+    lib, tmp_path: Path, monkeypatch
+) -> None:
+    import inkseal.library.trash as trash
+
+    paths = [save(gradient(seed=i), tmp_path / f"{i}.png", "PNG") for i in range(2)]
+    ids = [o.work_id for o in import_paths(lib, paths).outcomes]
+    stuck = Path(get_work(lib, ids[0]).files[0].info.path)
+    other = Path(get_work(lib, ids[1]).files[0].info.path)
+    real_remove = trash._remove
+
+    def remove(path: Path) -> None:
+        if path == stuck:
+            raise PermissionError(13, "in use by another program", str(path))
+        real_remove(path)
+
+    monkeypatch.setattr(trash, "_remove", remove)
+    trash_works(lib, [ids[0]])
+    assert empty_trash(lib) == 1  # no error: the file is listed for the next emptying
+    assert stuck.exists() and len(list(lib.tmp_dir.glob("trash-*.sweep"))) == 1
+    trash_works(lib, [ids[1]])
+    assert empty_trash(lib) == 1  # a stuck file does not stop the others going
+    assert not other.exists() and stuck.exists()
+    monkeypatch.setattr(trash, "_remove", real_remove)
+    assert empty_trash(lib) == 0
+    assert not stuck.exists() and not list(lib.tmp_dir.glob("trash-*.sweep"))
 
 
 def test_a_pending_list_never_removes_a_file_in_use(lib, tmp_path: Path) -> None:
@@ -259,7 +297,12 @@ def test_a_pending_list_never_removes_a_file_in_use(lib, tmp_path: Path) -> None
     lib.tmp_dir.mkdir(parents=True, exist_ok=True)
     outside = tmp_path / "outside.txt"
     outside.write_text("keep")
-    (lib.tmp_dir / "trash-x.sweep").write_text(f"{rel}\n../../outside.txt\n{outside}\n")
+    thumb = Path(info.thumb_path).relative_to(lib.root).as_posix()
+    odd = [rel.replace("store/", "store/./"), thumb.replace("thumbs/", "thumbs//"), rel.upper()]
+    (lib.tmp_dir / "trash-x.sweep").write_text(
+        "\n".join([rel, *odd, "../../outside.txt", str(outside), ""])
+    )
+    (lib.tmp_dir / "trash-dir.sweep").mkdir()  # not a list: left alone
     assert empty_trash(lib) == 0
-    assert Path(info.path).exists() and outside.exists()
+    assert Path(info.path).exists() and Path(info.thumb_path).exists() and outside.exists()
     assert not (lib.tmp_dir / "trash-x.sweep").exists()
