@@ -35,6 +35,8 @@ from inkseal.library.events import append_event
 from inkseal.library.formats import Format
 from inkseal.library.imaging import Decoded, DecodeError, decode, open_image
 from inkseal.library.library import Library
+from inkseal.library.library import store_rel as _store_rel
+from inkseal.library.library import thumb_rel as _thumb_rel
 from inkseal.library.probe import (
     RawFile,
     ReadError,
@@ -215,14 +217,6 @@ class _Duplicate:
 
 
 _Result = _Prepared | _Duplicate | ImportOutcome
-
-
-def _store_rel(sha: str, ext: str) -> str:
-    return f"store/{sha[:2]}/{sha[2:4]}/{sha}.{ext}"
-
-
-def _thumb_rel(sha: str, ext: str) -> str:
-    return f"thumbs/{sha[:2]}/{sha}.{ext}"
 
 
 def _write_atomically(target: Path, data: bytes, tmp_dir: Path) -> None:

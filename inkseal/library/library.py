@@ -22,6 +22,16 @@ ENV_VAR = "INKSEAL_LIBRARY"
 DB_NAME = "library.sqlite"
 
 
+def store_rel(sha: str, ext: str) -> str:
+    """Where the store keeps the copy of a file with this content, relative to the root."""
+    return f"store/{sha[:2]}/{sha[2:4]}/{sha}.{ext}"
+
+
+def thumb_rel(sha: str, ext: str) -> str:
+    """Where the thumbnail of a file with this content is kept, relative to the root."""
+    return f"thumbs/{sha[:2]}/{sha}.{ext}"
+
+
 def default_library_dir() -> Path:
     """The library used when none is named: appdirs' user data folder for Inkseal."""
     import appdirs

@@ -818,8 +818,6 @@ def _walked_exif(scan: _TiffScan) -> dict[str, str] | None:
             if kind not in (1, 2, 6, 7) or (kind != 2 and count > 64):
                 continue  # numbers, or blobs the full reading leaves out too
             start = pos if count <= 4 else struct.unpack_from(scan.order + "I", scan.tiff, pos)[0]
-            if kind != 2 and start + count > size:
-                return None  # exifread would fail on it
             raw = scan.tiff[start : start + min(count, 4 * MAX_STRING)]
             entry = (tables.get(name) or EXIF_TAGS).get(tag)
             try:

@@ -137,6 +137,8 @@ class Inspection:
     detection: Detection
     # Why the pixels cannot be read, when they cannot; metadata may still be there.
     open_error: str | None
+    # (width, height) from the file's header, when the header gives it.
+    header_size: tuple[int, int] | None = None
 
 
 # Formats whose metadata reader needs the file opened by Pillow (EXIF/XMP items of HEIF and
@@ -181,4 +183,4 @@ def probe_file(raw: RawFile, *, open_now: bool = True, complete: bool = True) ->
     if detection.errors:
         metadata["warnings"] = [*metadata.get("warnings", []), *detection.errors]
     image = facts.image if facts.opened else None
-    return Inspection(raw, fmt, image, metadata, detection, errors[0] if errors else None)
+    return Inspection(raw, fmt, image, metadata, detection, errors[0] if errors else None, size)

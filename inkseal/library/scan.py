@@ -11,7 +11,6 @@ from typing import Any
 
 from inkseal.library.detect.base import Finding
 from inkseal.library.detect.verdict import UNKNOWN
-from inkseal.library.formats import dimensions
 from inkseal.library.importer import CancelToken, collect_files
 from inkseal.library.probe import (
     ReadError,
@@ -75,7 +74,7 @@ def scan_file(path: Path) -> ScanResult:
         return _failed(path, exc.reason, exc.sha256)
     except Exception as exc:  # hostile input must give a line, not a traceback
         return _failed(path, f"the file cannot be read: {one_line(exc)}")
-    size = dimensions(raw.data, probe.fmt) or (probe.image.size if probe.image else None)
+    size = probe.header_size or (probe.image.size if probe.image else None)
     width, height = size if size else (None, None)
     return ScanResult(
         path=str(path),

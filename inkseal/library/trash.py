@@ -9,7 +9,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import re
 import time
 import uuid
 from collections.abc import Sequence
@@ -20,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from inkseal.library.errors import NotFound
 from inkseal.library.events import append_event, append_events
-from inkseal.library.library import Library
+from inkseal.library.library import Library, store_rel, thumb_rel
 from inkseal.models.entities import Asset, Work, utcnow
 
 
@@ -111,23 +110,16 @@ def _note_pending(lib: Library, paths: set[str]) -> None:
         os.fsync(fh.fileno())
 
 
-# What a list may name: the paths the store gives its copies and thumbnails, spelled exactly
-# as it spells them (importer._store_rel and _thumb_rel), so that a list can neither reach
-# outside the store nor name a file in use under another spelling.
-_LISTABLE = re.compile(
-    r"(?:store/(?P<a>[0-9a-f]{2})/(?P<b>[0-9a-f]{2})|thumbs/(?P<t>[0-9a-f]{2}))"
-    r"/(?P<sha>[0-9a-f]{64})\.[a-z0-9]{1,8}"
-)
-
-
 def _listable(rel: str) -> bool:
-    m = _LISTABLE.fullmatch(rel)
-    if m is None:
+    """Whether a list may name `rel`: only a path spelled exactly as the store spells its
+    copies and thumbnails, so that a list can neither reach outside the store nor name a
+    file in use under another spelling (or another case, on a disk that ignores case)."""
+    sha, dot, ext = rel.rpartition("/")[2].partition(".")
+    if not dot or len(sha) != 64 or sha.strip("0123456789abcdef"):
         return False
-    sha = m["sha"]
-    if m["t"] is not None:
-        return bool(m["t"] == sha[:2])
-    return bool(m["a"] == sha[:2] and m["b"] == sha[2:4])
+    if not (ext.isascii() and ext.isalnum() and ext == ext.lower()):
+        return False
+    return rel in (store_rel(sha, ext), thumb_rel(sha, ext))
 
 
 def _pending(lib: Library) -> tuple[set[str], list[Path]]:
@@ -170,8 +162,8 @@ def _detached_copies(lib: Library, s: Session) -> tuple[set[str], set[str]]:
     thumbs: set[str] = set()
     for sha in shas:
         for found, folder in (
-            (stored, lib.store_dir / sha[:2] / sha[2:4]),
-            (thumbs, lib.thumbs_dir / sha[:2]),
+            (stored, (lib.root / store_rel(sha, "")).parent),
+            (thumbs, (lib.root / thumb_rel(sha, "")).parent),
         ):
             with contextlib.suppress(OSError):
                 for entry in os.scandir(folder):

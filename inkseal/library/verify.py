@@ -287,7 +287,7 @@ def _replay(session: Session, lo: int, last: int) -> dict[int, _Expected]:
         .order_by(Event.id)
     )
     for wid, kind, payload_json in rows:
-        if wid is None:
+        if wid is None:  # not selected; for the type checker
             continue
         try:
             payload = json.loads(payload_json)

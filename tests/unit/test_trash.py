@@ -299,6 +299,7 @@ def test_a_pending_list_never_removes_a_file_in_use(lib, tmp_path: Path) -> None
     outside.write_text("keep")
     thumb = Path(info.thumb_path).relative_to(lib.root).as_posix()
     odd = [rel.replace("store/", "store/./"), thumb.replace("thumbs/", "thumbs//"), rel.upper()]
+    odd.append(rel.rpartition(".")[0] + ".PNG")  # the same file where case is ignored
     (lib.tmp_dir / "trash-x.sweep").write_text(
         "\n".join([rel, *odd, "../../outside.txt", str(outside), ""])
     )
