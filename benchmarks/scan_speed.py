@@ -6,9 +6,10 @@ Baselines, each reading every file into memory first, one thread, file after fil
 - the same plus SHA-256, which `scan` must also report for every file.
 `scan` also hashes the file, walks its container, reads EXIF text tags, XMP, IPTC and PNG
 text, checks for a C2PA manifest store and stealth data, and runs every detector. It is
-timed on one thread (scan_file in a loop) and as the command runs it (scan_paths, whose
-worker threads hash in parallel). Target (issue "What files say about themselves"): scan
-costs at most 1.3x reading the EXIF alone. Best of several rounds. Also prints scan's
+timed on one thread (scan_file in a loop) and as the command runs it (scan_paths, which
+hashes large files on worker threads in parallel and scans small ones on its own thread).
+Target (issue "What files say about themselves"): scan costs at most 1.3x reading the EXIF
+alone. Best of several rounds. Also prints scan's
 files/s over the whole of ../shared/corpus.
 
     .venv/bin/python benchmarks/scan_speed.py [--files 200]
@@ -22,7 +23,6 @@ import hashlib
 import io
 import json
 import logging
-import os
 import platform
 import sys
 import tempfile
@@ -42,7 +42,6 @@ CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
 
 
 RESULTS = Path(__file__).resolve().parent / "results"
-WORKERS = min(8, os.cpu_count() or 2)  # what scan_paths uses
 logging.getLogger("exifread").setLevel(logging.CRITICAL)  # its notes are not the work timed
 
 
@@ -115,7 +114,7 @@ def compare(label: str, files: list[Path], rounds: int) -> dict[str, Any]:
         "exifread, details=False": lambda: read_exif(files),
         "exifread, details=False, + SHA-256": lambda: read_exif(files, hashed=True),
         "scan, one thread": lambda: scan_all(files),
-        f"scan as the command runs ({WORKERS} threads)": lambda: scan_command(files),
+        "scan as the command runs": lambda: scan_command(files),
     }
     for run in runs.values():
         run()  # warm the page cache and the imports

@@ -17,7 +17,7 @@ from inkseal.library.works import get_work
 from tests.conftest import read_manifest
 
 # Files the manifest marks broken (or camera raw) and the reason they must fail with.
-MUST_FAIL = {
+MUST_FAIL: dict[str, str | tuple[str, ...]] = {
     "broken__zero-length.png": "empty",
     "broken__tiff-too-many-subfiles.tiff": "not a readable image",
     "broken__malformed-chunks.png": "not a readable image",
@@ -33,7 +33,9 @@ MUST_FAIL = {
     "broken__seek-too-large.tif": "not a readable image",
     "camera__canon-350d.cr2": "camera raw",
     "camera__nikon-d70.nef": "truncated",  # a trimmed raw: its image data is cut short
-    "format__heic-tiny.heic": "truncated",  # image data stripped by exiftool's test
+    # Image data stripped by exiftool's test: libheif before pillow-heif 1.9 said the data
+    # ends early, 1.9 says a NAL unit size is invalid.
+    "format__heic-tiny.heic": ("truncated", "cannot be decoded: Invalid input"),
 }
 # Broken metadata in a readable image: imported, with this in a warning.
 MUST_WARN = {
@@ -68,7 +70,8 @@ def test_every_broken_file_is_explained(imported) -> None:
     for name, words in MUST_FAIL.items():
         o = by_name[name]
         assert o.status == "failed", name
-        assert words in o.reason, (name, o.reason)
+        alternatives = (words,) if isinstance(words, str) else words
+        assert any(w in o.reason for w in alternatives), (name, o.reason)
         assert "\n" not in o.reason
     for name, words in MUST_WARN.items():
         o = by_name[name]
