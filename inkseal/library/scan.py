@@ -92,7 +92,7 @@ def scan_file(path: Path) -> ScanResult:
 
 # Hashing a file releases the GIL and reading its metadata does not, so worker threads pay
 # off only where files are large enough for their hashing to outweigh the parsing: on small
-# files two threads scan slower than one (measured in benchmarks/scan_speed.py).
+# files two threads scan slower than one.
 THREADED_MEAN_BYTES = 256 * 1024
 # Files handed to a worker at a time: one at a time, the hand-overs cost more than a small
 # file's scan.
@@ -146,16 +146,6 @@ def scan_paths(
         workers = min(8, os.cpu_count() or 2) if large else 1
     else:
         sizes = [0] * total  # batches by count alone
-    done = 0
-    if workers <= 1:
-        for p in files:
-            if cancel.cancelled:
-                break
-            results.append(scan_file(p))
-            done += 1
-            if progress:
-                progress(done, total)
-        return results, cancel.cancelled
 
     def batch(ps: list[Path]) -> list[ScanResult]:
         out = []
@@ -165,9 +155,9 @@ def scan_paths(
             out.append(scan_file(p))
         return out
 
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="inkseal-scan") as pool:
-        batches = _batches(files, sizes)
-        for ps, scanned in zip(batches, pool.map(batch, batches), strict=True):
+    def collect(batches: list[list[Path]], scanned_batches: Iterable[list[ScanResult]]) -> None:
+        done = 0
+        for ps, scanned in zip(batches, scanned_batches, strict=False):
             for result in scanned:
                 results.append(result)
                 done += 1
@@ -175,4 +165,12 @@ def scan_paths(
                     progress(done, total)
             if len(scanned) < len(ps):
                 break
+
+    if workers <= 1:  # one file at a time on this thread, lazily, so cancel is seen at once
+        singles = [[p] for p in files]
+        collect(singles, map(batch, singles))
+    else:
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="inkseal-scan") as pool:
+            batches = _batches(files, sizes)
+            collect(batches, pool.map(batch, batches))
     return results, cancel.cancelled
