@@ -1279,6 +1279,11 @@ def _parse_xmp(raw: bytes, ctx: _Context, label: str = "XMP") -> dict[str, Any] 
     return flattener.out
 
 
+# "uri}local" names in the namespaces of _XMP_PREFIXES, with the key the flattener gives
+# them: the same in every packet, and files from one writer repeat them.
+_STANDARD_QNAMES: dict[str, str] = {}
+
+
 class _DtdRefused(Exception):
     pass
 
@@ -1310,22 +1315,43 @@ def _parse_xmp_kept(
     def fix(name: str) -> str:
         return "{" + name if "}" in name else name
 
+    def kept(name: str) -> bool:
+        """Whether a top-level name (expat's "uri}local") is one of the kept properties."""
+        qname = _STANDARD_QNAMES.get(name)
+        if qname is None:
+            uri, brace, local = name.partition("}")
+            if not brace:
+                return False
+            prefix = _XMP_PREFIXES.get(uri)
+            if prefix is None:  # a prefix of the packet's own: not the same in every packet
+                return flattener.qname("{" + name) in keep
+            qname = f"{prefix}:{local}"
+            if len(_STANDARD_QNAMES) < 10_000:
+                _STANDARD_QNAMES[name] = qname
+        return qname in keep
+
     def start(name: str, attrs: dict[str, str]) -> None:
         ctx.xmp_values += 1 + len(attrs)
-        parent = modes[-1] if modes else 0
-        if len(modes) == 1:
+        depth = len(modes)
+        parent = modes[-1] if depth else 0
+        if depth == 1:
             seen["root_children"] += 1
-        if parent == 0:
+        # The commonest cases first: inside a property, then a property of a description.
+        if parent >= 3:
+            mode = parent
+        elif parent == 2:
+            mode = 2 if name == description else 3 if kept(name) else 4
+        elif parent == 1:
+            mode = 2
+        else:
             mode = 1 if name == rdf_name and not seen["rdf"] else 0
             seen["rdf"] = seen["rdf"] or mode == 1
-        elif parent == 1 or parent == 2 and name == description:
-            mode = 2
-        elif parent == 2:
-            mode = 3 if flattener.qname(fix(name)) in keep else 4
-        else:
-            mode = parent
         modes.append(mode)
-        if 1 <= mode <= 3:
+        if mode == 2:
+            # The attributes of a description are top-level properties: the flattener
+            # would read only the kept ones, so only those reach the tree.
+            builder.start(fix(name), {"{" + k: v for k, v in attrs.items() if kept(k)})
+        elif mode == 1 or mode == 3:
             builder.start(fix(name), {fix(k): v for k, v in attrs.items()})
             if mode == 3 and parent != 3:
                 parser.CharacterDataHandler = builder.data  # text matters only in here

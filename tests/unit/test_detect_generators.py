@@ -15,6 +15,7 @@ import random
 import struct
 import time
 import zlib
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -1501,3 +1502,32 @@ def test_a1111_hostile_settings_line_is_fast() -> None:
     params = a1111.parse_parameters("prompt\n" + line)
     assert params is not None and params.settings["Seed"] == "2"
     assert time.perf_counter() - start < 1.0
+
+
+def test_stealth_check_on_a_short_image_stops_after_a_few_rows(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Shorter than the 152-bit header, so a header would span several columns; but the
+    # first column's first byte of bits already rules one out, and only those rows are read.
+    rows_read = 0
+    real = novelai.png_row_prefixes
+
+    def counting(*args: Any, **kwargs: Any) -> Iterator[bytes]:
+        nonlocal rows_read
+        for row in real(*args, **kwargs):
+            rows_read += 1
+            yield row
+
+    monkeypatch.setattr(novelai, "png_row_prefixes", counting)
+    facts = facts_of(stealth_png(noise_image("RGBA", (300, 100))))
+    rows_read = 0  # facts_of ran the detectors too
+    assert novelai.read_stealth(facts) is None
+    assert 0 < rows_read <= 9
+
+
+def test_stealth_in_an_image_shorter_than_a_byte_of_bits() -> None:
+    # Height 5: the first column holds fewer bits than one byte of the magic.
+    image = embed_stealth(noise_image("RGBA", (900, 5)), b"hi from a strip", b"stealth_pnginfo")
+    found = one(stealth_png(image))
+    assert found.source == "alpha:stealth_pnginfo"
+    assert found.extra["excerpt"] == "hi from a strip"

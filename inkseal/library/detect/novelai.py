@@ -236,7 +236,9 @@ def png_row_prefixes(data: bytes, layout: _PngLayout, columns: int) -> Iterator[
     buf = bytearray()
     start = 0
     prev = bytearray(n)
-    step = max(stride, 64 * 1024)
+    # Inflate a little at first (most images are turned away after a few rows), then more
+    # each time, up to 64 KiB at a go.
+    step = max(stride, 4096)
     for _ in range(layout.height):
         while len(buf) - start < stride:
             try:
@@ -251,6 +253,7 @@ def png_row_prefixes(data: bytes, layout: _PngLayout, columns: int) -> Iterator[
                     more = inflater.decompress(piece, step)
             except zlib.error:
                 return
+            step = max(stride, min(2 * step, 64 * 1024))
             if start > 1024 * 1024:
                 del buf[:start]
                 start = 0
@@ -339,34 +342,53 @@ def _pixel_bits(pixel: bytes, layout: _PngLayout) -> tuple[list[int], list[int]]
     return alpha, rgb
 
 
-def _scan_header(data: bytes, layout: _PngLayout) -> StealthHeader | None:
-    """Read just enough pixels to find a stealth header, column by column."""
+def _matchers(layout: _PngLayout) -> tuple[_BitMatcher | None, _BitMatcher | None]:
     alpha = _BitMatcher(ALPHA_MAGICS) if layout.alpha is not None else None
     rgb = _BitMatcher(RGB_MAGICS) if layout.rgb else None
+    return alpha, rgb
+
+
+def _feed(
+    pixel: bytes, layout: _PngLayout, alpha: _BitMatcher | None, rgb: _BitMatcher | None
+) -> bool:
+    """Feed one pixel's bits to the matchers; True once none of them wants more."""
+    a_bits, rgb_bits = _pixel_bits(pixel, layout)
+    if alpha is not None:
+        alpha.feed(a_bits)
+    if rgb is not None:
+        rgb.feed(rgb_bits)
+    return all(m is None or m.done for m in (alpha, rgb))
+
+
+def _feed_first_column(
+    data: bytes, layout: _PngLayout, alpha: _BitMatcher | None, rgb: _BitMatcher | None
+) -> None:
+    """Feed the first column's pixels, top to bottom, until no matcher wants more."""
+    for row in png_row_prefixes(data, layout, 1):
+        if _feed(row, layout, alpha, rgb):
+            break
+
+
+def _scan_header(data: bytes, layout: _PngLayout) -> StealthHeader | None:
+    """Read just enough pixels to find a stealth header, column by column."""
+    alpha, rgb = _matchers(layout)
     needed = _HEADER_BITS  # pixels for the alpha form; the RGB form needs a third of that
-    if layout.height >= needed:
-        # The whole header lies in the first column: read it row by row, stopping early.
-        for row in png_row_prefixes(data, layout, 1):
-            a_bits, rgb_bits = _pixel_bits(row, layout)
-            if alpha is not None:
-                alpha.feed(a_bits)
-            if rgb is not None:
-                rgb.feed(rgb_bits)
-            if all(m is None or m.done for m in (alpha, rgb)):
-                break
-    else:
+    # The header lies in the first column when the image is tall enough, and in any case the
+    # first column's first bits say whether a header can start there at all: most images are
+    # turned away after a few rows of it.
+    _feed_first_column(data, layout, alpha, rgb)
+    if layout.height < needed and any(m is not None and m.alive for m in (alpha, rgb)):
+        # A short image whose first column could start a header: read the columns it spans.
+        alpha, rgb = _matchers(layout)
         columns = -(-needed // layout.height)
         rows = list(png_row_prefixes(data, layout, columns))
         if len(rows) < layout.height:
             return None
         for x in range(min(columns, layout.width)):
+            done = False
             for row in rows:
-                a_bits, rgb_bits = _pixel_bits(row[x * layout.bpp : (x + 1) * layout.bpp], layout)
-                if alpha is not None:
-                    alpha.feed(a_bits)
-                if rgb is not None:
-                    rgb.feed(rgb_bits)
-            if all(m is None or m.done for m in (alpha, rgb)):
+                done = _feed(row[x * layout.bpp : (x + 1) * layout.bpp], layout, alpha, rgb)
+            if done:
                 break
     for variant, matcher in (("alpha", alpha), ("rgb", rgb)):
         header = matcher.header() if matcher is not None else None

@@ -156,13 +156,19 @@ def _ai_fields_finding(xmp: dict[str, Any]) -> Finding | None:
     )
 
 
+def _places(fields: dict[str, Any], keys: tuple[str, ...], prefix: str) -> list[tuple[str, str]]:
+    """(source, text) of every text under `keys` in `fields`, in the order of `keys`."""
+    places: list[tuple[str, str]] = []
+    for key in keys:
+        value = fields.get(key)
+        if value is not None:  # most files have few of these fields: skip the rest cheaply
+            places += [(f"{prefix}:{key}", t) for t in _texts(value)]
+    return places
+
+
 def _credit_findings(facts: FileFacts) -> list[Finding]:
     found: list[Finding] = []
-    places: list[tuple[str, str]] = []
-    for key in CREDIT_KEYS:
-        places += [(f"xmp:{key}", t) for t in _texts(facts.xmp.get(key))]
-    for key in IPTC_CREDIT_KEYS:
-        places += [(f"iptc:{key}", t) for t in _texts(facts.iptc.get(key))]
+    places = _places(facts.xmp, CREDIT_KEYS, "xmp") + _places(facts.iptc, IPTC_CREDIT_KEYS, "iptc")
     for source, text in places:
         if _AI_CREDIT_RE.search(text):
             found.append(
@@ -179,15 +185,13 @@ def _credit_findings(facts: FileFacts) -> list[Finding]:
 
 
 def _tool_findings(facts: FileFacts) -> list[Finding]:
-    places: list[tuple[str, str]] = []
-    for key in TOOL_KEYS:
-        places += [(f"xmp:{key}", t) for t in _texts(facts.xmp.get(key))]
+    places = _places(facts.xmp, TOOL_KEYS, "xmp")
+    exif = facts.exif
     for key in EXIF_TOOL_KEYS:
-        value = facts.exif.get(key)
+        value = exif.get(key)
         if isinstance(value, str):
             places.append((f"exif:{key.split(' ', 1)[1]}", value))
-    for key in ("OriginatingProgram",):
-        places += [(f"iptc:{key}", t) for t in _texts(facts.iptc.get(key))]
+    places += _places(facts.iptc, ("OriginatingProgram",), "iptc")
     for source, text in places:
         # Generator parameters (prompt JSON, A1111 text) in these fields belong to the
         # generator detectors; here only short names of tools count.
@@ -210,13 +214,14 @@ def _tool_findings(facts: FileFacts) -> list[Finding]:
 def _camera_finding(facts: FileFacts) -> list[Finding]:
     """EXIF that names the camera which took the picture: weak, unsigned evidence of a
     capture, but what a photographer's files normally carry."""
-    make = (facts.exif.get("Image Make") or "").strip()
-    model = (facts.exif.get("Image Model") or "").strip()
+    exif = facts.exif
+    make = (exif.get("Image Make") or "").strip()
+    model = (exif.get("Image Model") or "").strip()
     if not make or not model or len(make) > 80 or len(model) > 120:
         return []
     if _generator_named(make) or _generator_named(model) or make.startswith(("{", "prompt:")):
         return []
-    taken = facts.exif.get("EXIF DateTimeOriginal")
+    taken = exif.get("EXIF DateTimeOriginal")
     return [
         Finding(
             source="exif:Make",
@@ -230,8 +235,9 @@ def _camera_finding(facts: FileFacts) -> list[Finding]:
 
 def detect(facts: FileFacts) -> list[Finding]:
     """Findings from XMP, IPTC IIM and EXIF text fields."""
-    found = _source_type_findings(facts.xmp)
-    ai_fields = _ai_fields_finding(facts.xmp)
+    xmp = facts.xmp
+    found = _source_type_findings(xmp)
+    ai_fields = _ai_fields_finding(xmp)
     if ai_fields:
         found.append(ai_fields)
     found += _credit_findings(facts)
