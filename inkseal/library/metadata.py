@@ -788,17 +788,22 @@ def _walked_exif(scan: _TiffScan) -> dict[str, str] | None:
     if not scan.exifread_safe or scan.bigtiff or scan.walked is None:
         return None
     by_name: dict[str, list[tuple[int, int, int, int]]] = {}
+    known: dict[str, tuple[str, set[int]]] = {}  # exifread's name, pointers it may hold
+    chain: list[str] = []  # IFD0, IFD1, IFD2...: the pages of a TIFF, in file order
     for name, entries in scan.walked:
-        if name in by_name or name not in _WALKED_IFDS:
+        ifd = _walked_ifd(name)
+        if name in by_name or ifd is None:
             return None
-        by_name[name] = entries
+        by_name[name], known[name] = entries, ifd
+        if name[3:].isdigit():
+            chain.append(name)
     if sum(len(e) for e in by_name.values()) >= MAX_EXIF_TAGS // 2:
         return None
     tables = {"GPS IFD": GPS_TAGS, "Interop IFD": INTEROP_TAGS}
     size = len(scan.tiff)
     texts: dict[str, dict[int, str]] = {}
     for name, entries in by_name.items():
-        allowed = _WALKED_IFDS[name][1]
+        allowed = known[name][1]
         tags = [e[0] for e in entries]
         if len(set(tags)) != len(tags):
             return None
@@ -838,7 +843,7 @@ def _walked_exif(scan: _TiffScan) -> dict[str, str] | None:
     out: dict[str, str] = {}
 
     def emit(name: str) -> None:
-        prefix = _WALKED_IFDS[name][0]
+        prefix = known[name][0]
         table = tables.get(name) or EXIF_TAGS
         for tag, _kind, _count, _pos in by_name.get(name, []):
             if name == "IFD0" and tag == _GPS_IFD_POINTER:
@@ -852,10 +857,23 @@ def _walked_exif(scan: _TiffScan) -> dict[str, str] | None:
             entry = table.get(tag)
             out[f"{prefix} {entry[0] if entry else f'Tag 0x{tag:04X}'}"] = texts[name][tag]
 
-    for name in ("IFD0", "IFD1", "EXIF IFD"):
+    # exifread's order: the chain (each directory with the GPS one where it points to it),
+    # then the EXIF directory.
+    for name in [*chain, "EXIF IFD"]:
         if name in by_name:
             emit(name)
     return out
+
+
+def _walked_ifd(name: str) -> tuple[str, set[int]] | None:
+    """exifread's name for a directory of our walk, and the directory pointers it may hold
+    for the walk to stand in for exifread; None for a directory the walk does not cover."""
+    known = _WALKED_IFDS.get(name)
+    if known is not None:
+        return known
+    if name.startswith("IFD") and name[3:].isdigit():
+        return f"IFD {int(name[3:])}", set()  # a further page: exifread's "IFD 2" and on
+    return None
 
 
 def _exifread_text(kind: int, count: int, raw: bytes, entry: Any) -> str | None:

@@ -96,6 +96,10 @@ def _is_chunk_type(raw: bytes) -> bool:
     return len(raw) == 4 and raw.isalpha()  # bytes.isalpha: ASCII letters only
 
 
+_HEADER = struct.Struct(">I4s")  # a chunk's length and type
+_CRC = struct.Struct(">I")
+
+
 def iter_chunks(data: bytes, warnings: list[str] | None = None) -> Iterator[Chunk]:
     """Yield the chunks of a PNG file in file order.
 
@@ -117,8 +121,7 @@ def iter_chunks(data: bytes, warnings: list[str] | None = None) -> Iterator[Chun
         if pos + 8 > size:
             _warn(warnings, f"PNG: truncated chunk header at offset {pos}")
             return
-        length = struct.unpack_from(">I", data, pos)[0]
-        raw_type = bytes(view[pos + 4 : pos + 8])
+        length, raw_type = _HEADER.unpack_from(data, pos)
         if not _is_chunk_type(raw_type) or length > _MAX_CHUNK_LENGTH:
             _warn(warnings, f"PNG: garbage instead of a chunk at offset {pos}")
             return
@@ -131,7 +134,7 @@ def iter_chunks(data: bytes, warnings: list[str] | None = None) -> Iterator[Chun
             _warn(warnings, f"PNG: more than {MAX_CHUNKS} chunks, stopped reading")
             return
         count += 1
-        stored_crc = struct.unpack_from(">I", data, end)[0]
+        (stored_crc,) = _CRC.unpack_from(data, end)
         body = view[pos + 8 : end]
         is_data = chunk_type in _DATA_CHUNKS
         yield Chunk(

@@ -1531,3 +1531,31 @@ def test_stealth_in_an_image_shorter_than_a_byte_of_bits() -> None:
     found = one(stealth_png(image))
     assert found.source == "alpha:stealth_pnginfo"
     assert found.extra["excerpt"] == "hi from a strip"
+
+
+@pytest.mark.parametrize("mode", ["L", "I;16", "P", "1"])
+def test_grey_and_palette_pngs_are_not_opened_for_stealth(mode: str) -> None:
+    # Their pixels carry no stealth form (the row reader does not take them, and Pillow's
+    # modes for them have neither alpha nor RGB): the header says so without opening them.
+    image = noise_image("L", (64, 64)).convert(mode)
+    data = stealth_png(image)
+    opened = []
+
+    def opener() -> Image.Image:
+        opened.append(True)
+        return Image.open(io.BytesIO(data))
+
+    facts = FileFacts(data, "PNG", {}, opener=opener)
+    assert novelai.read_stealth(facts) is None
+    assert opened == []
+
+
+def test_tiny_rgb_png_is_not_opened_for_stealth(monkeypatch: pytest.MonkeyPatch) -> None:
+    # As if the row reader did not take it (interlaced, 16-bit): 4x4 pixels cannot hold the
+    # 152-bit header, so Pillow is not asked.
+    buf = io.BytesIO()
+    Image.new("RGB", (4, 4), (1, 2, 3)).save(buf, "PNG")
+    data = buf.getvalue()
+    monkeypatch.setattr(novelai, "_png_layout", lambda data: None)
+    facts = FileFacts(data, "PNG", {}, opener=lambda: pytest.fail("opened"))
+    assert novelai.read_stealth(facts) is None

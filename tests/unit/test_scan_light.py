@@ -124,6 +124,32 @@ def test_walked_exif_of_a_made_jpeg() -> None:
     assert all(full[k] == v for k, v in light.items())
 
 
+def test_walked_exif_of_a_multipage_tiff(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Pages after the second are exifread's "IFD 2", "IFD 3"...: the walk names them so too,
+    # in the same order, and needs no exifread for them.
+    pages = [gradient(seed=i).convert("L") for i in range(4)]
+    buf = io.BytesIO()
+    tiffinfo = {0x0131: "ScanStation 4", 0x010E: "page text"}
+    pages[0].save(buf, "TIFF", save_all=True, append_images=pages[1:], tiffinfo=tiffinfo)
+    data = buf.getvalue()
+    image = open_image(data)
+    full = metadata.extract_metadata(data, "TIFF", image)["exif"]
+
+    def no_exifread(*_args: Any) -> dict[str, str]:
+        raise AssertionError("exifread was run")
+
+    monkeypatch.setattr(metadata, "_exif_with_exifread", no_exifread)
+    light = metadata.extract_metadata(data, "TIFF", image, complete=False)["exif"]
+    # Every text tag of every page, under exifread's names and in its order.
+    assert list(light) == [
+        f"{page} {name}"
+        for page in ("Image", "Thumbnail", "IFD 2", "IFD 3")
+        for name in ("ImageDescription", "Software")
+    ]
+    assert list(light) == [k for k in full if k in light]
+    assert {k: full[k] for k in light} == light
+
+
 def _exif_with_texts(order: str, texts: list[tuple[int, bytes]]) -> bytes:
     """An EXIF block whose IFD0 holds the given ASCII entries (values stored after it)."""
     head = (b"MM\x00*" if order == ">" else b"II*\x00") + struct.pack(order + "I", 8)

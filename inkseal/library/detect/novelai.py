@@ -446,6 +446,17 @@ def _scan_header_pillow(facts: FileFacts) -> tuple[StealthHeader, bytes] | None:
     return None
 
 
+def _may_hold_stealth(data: bytes) -> bool:
+    """False for a PNG whose header rules stealth data out, so that it is never opened for
+    it: grey or palette pixels (Pillow's modes for them carry neither form), or too few
+    pixels for a header."""
+    if len(data) < 33 or data[12:16] != b"IHDR":
+        return True  # let Pillow say
+    width = int.from_bytes(data[16:20], "big")
+    height = int.from_bytes(data[20:24], "big")
+    return data[25] not in (0, 3) and width * height * 3 >= _HEADER_BITS
+
+
 def read_stealth(facts: FileFacts) -> tuple[StealthHeader, bytes] | None:
     """(header, payload) of stealth data in a PNG's pixels, or None. The payload is inflated
     when the magic says it is compressed. Never raises."""
@@ -456,7 +467,7 @@ def read_stealth(facts: FileFacts) -> tuple[StealthHeader, bytes] | None:
         values: bytes | None = None
         if layout is not None:
             header = _scan_header(facts.data, layout)
-        elif facts.image is None:
+        elif not _may_hold_stealth(facts.data) or facts.image is None:
             return None
         else:
             fallback = _scan_header_pillow(facts)
