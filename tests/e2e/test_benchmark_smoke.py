@@ -74,10 +74,16 @@ def test_report_benchmark_runs(tmp_path: Path) -> None:
 
 def test_scan_benchmark_runs(tmp_path: Path) -> None:
     out = tmp_path / "scan_speed.json"
-    _bench(
+    proc = _bench(
         "scan_speed.py", "--files", "4", "--rounds", "1", "--data", str(tmp_path), "--out", str(out)
     )
-    assert json.loads(out.read_text())
+    camera = json.loads(out.read_text())["camera_jpegs"]
+    assert camera["files"] == 4
+    names = [row["baseline"] for row in camera["baselines"]]
+    assert names[0] == "exifread, details=False, + SHA-256"  # the target's baseline
+    assert "SHA-256 alone" in names and "exifread standard call (maker notes too)" in names
+    assert isinstance(camera["target_met"], bool)
+    assert "target met" in proc.stdout or "target NOT met" in proc.stdout
 
 
 def test_upkeep_benchmark_runs(tmp_path: Path) -> None:
