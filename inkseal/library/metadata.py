@@ -494,14 +494,13 @@ _XP_TAGS = {
     0x9C9F: "XPSubject",
 }
 
-# Raw values we copy out of the directories ourselves: (directory, tag).
+# Raw values we copy out of the directories ourselves: the tags wanted in each directory.
 _WANTED_RAW = {
-    ("IFD0", _TAG_XMP),
-    ("IFD0", _TAG_IPTC),
-    ("IFD0", _TAG_PHOTOSHOP),
-    ("EXIF IFD", _TAG_USER_COMMENT),
-    *(("IFD0", tag) for tag in _XP_TAGS),
+    "IFD0": frozenset({_TAG_XMP, _TAG_IPTC, _TAG_PHOTOSHOP, *_XP_TAGS}),
+    "EXIF IFD": frozenset({_TAG_USER_COMMENT}),
 }
+# Tags exifread does not unpack value by value (skipped, or read in one go).
+_READ_IN_ONE_GO = frozenset({_TAG_MAKERNOTE, _TAG_USER_COMMENT, _TAG_XMP})
 
 # The directories a `complete=False` read gives without exifread: exifread's name for each,
 # and the directory pointers each may hold (anything else sends the file to exifread).
@@ -651,20 +650,22 @@ class _TiffWalker:
         self.walks += 1
         entries, next_offset, claimed = _read_ifd(scan.tiff, scan.order, offset, name, self.ctx)
         self.entries += claimed
-        for tag, kind, count, _ in entries:
-            if tag in (_TAG_MAKERNOTE, _TAG_USER_COMMENT, _TAG_XMP) or kind == 2:
-                continue  # exifread skips these or reads them in one go
-            if count < 1000:  # exifread unpacks shorter arrays value by value
-                self.values += count
-        if scan.walked is not None:
-            scan.walked.append((name, entries))
+        wanted = _WANTED_RAW.get(name, ())
+        values = 0
         for tag, kind, count, pos in entries:
-            if (name, tag) in _WANTED_RAW:
+            # exifread skips the blobs and reads text in one go; it unpacks shorter arrays
+            # value by value.
+            if kind != 2 and count < 1000 and tag not in _READ_IN_ONE_GO:
+                values += count
+            if tag in wanted:
                 value = _tiff_value(scan.tiff, scan.order, kind, count, pos, _MAX_RAW_TAG)
                 if value is None:
                     self.ctx.warn(f"EXIF: tag 0x{tag:04X} in {name} points outside the data")
                 else:
                     scan.raw[(name, tag)] = value
+        self.values += values
+        if scan.walked is not None:
+            scan.walked.append((name, entries))
         return entries, next_offset
 
     def sub_ifds(self, entries: list[tuple[int, int, int, int]]) -> None:
@@ -687,6 +688,11 @@ def _guess_byte_order(tiff: bytes) -> str | None:
     return None
 
 
+_U32 = {order: struct.Struct(order + "I") for order in ("<", ">")}
+# One directory entry: tag, type, count (and the value or its offset, not unpacked here).
+_IFD_ENTRY = {order: struct.Struct(order + "HHI4x") for order in ("<", ">")}
+
+
 def _read_ifd(
     tiff: bytes, order: str, offset: int, name: str, ctx: _Context
 ) -> tuple[list[tuple[int, int, int, int]], int, int]:
@@ -704,11 +710,12 @@ def _read_ifd(
     fit = (size - offset - 2) // 12
     if claimed > fit:
         ctx.warn(f"EXIF: bad {name} directory ({claimed} entries, only {fit} fit)")
-    entries = []
-    for i in range(min(claimed, fit, _MAX_EXIFREAD_ENTRIES + 1)):
-        at = offset + 2 + 12 * i
-        tag, kind, count = struct.unpack_from(order + "HHI", tiff, at)
-        entries.append((tag, kind, count, at + 8))
+    first = offset + 2
+    table = tiff[first : first + 12 * min(claimed, fit, _MAX_EXIFREAD_ENTRIES + 1)]
+    entries = [
+        (tag, kind, count, first + 12 * i + 8)
+        for i, (tag, kind, count) in enumerate(_IFD_ENTRY[order].iter_unpack(table))
+    ]
     next_at = offset + 2 + 12 * claimed
     next_offset = struct.unpack_from(order + "I", tiff, next_at)[0] if next_at + 4 <= size else 0
     return entries, next_offset, claimed
@@ -800,31 +807,37 @@ def _walked_exif(scan: _TiffScan) -> dict[str, str] | None:
     if sum(len(e) for e in by_name.values()) >= MAX_EXIF_TAGS // 2:
         return None
     tables = {"GPS IFD": GPS_TAGS, "Interop IFD": INTEROP_TAGS}
-    size = len(scan.tiff)
+    tiff = scan.tiff
+    size = len(tiff)
+    offset_at = _U32[scan.order].unpack_from
+    sizes = _TIFF_TYPE_SIZES
+    pointers = (_EXIF_IFD_POINTER, _GPS_IFD_POINTER, _INTEROP_IFD_POINTER)
     texts: dict[str, dict[int, str]] = {}
     for name, entries in by_name.items():
         allowed = known[name][1]
-        tags = [e[0] for e in entries]
-        if len(set(tags)) != len(tags):
+        if len({e[0] for e in entries}) != len(entries):
             return None
+        names_read = _TEXT_TAGS_READ if name in ("IFD0", "EXIF IFD") else ()
+        table = tables.get(name) or EXIF_TAGS
         found: dict[int, str] = {}
         for tag, kind, count, pos in entries:
-            width = _TIFF_TYPE_SIZES.get(kind, 0) * count
-            if width > 4 and struct.unpack_from(scan.order + "I", scan.tiff, pos)[0] + width > size:
+            width = sizes.get(kind, 0) * count
+            if width > 4 and offset_at(tiff, pos)[0] + width > size:
                 return None  # exifread may fail on a value past the data: let it
-            if tag in (_EXIF_IFD_POINTER, _GPS_IFD_POINTER, _INTEROP_IFD_POINTER):
+            if tag in pointers:
                 if tag not in allowed or kind not in (4, 13) or count != 1:
                     return None
                 continue
             if tag in IGNORE_TAGS:
                 continue
-            if kind != 2 and tag in _TEXT_TAGS_READ and name in ("IFD0", "EXIF IFD"):
-                return None
-            if kind not in (1, 2, 6, 7) or (kind != 2 and count > 64):
-                continue  # numbers, or blobs the full reading leaves out too
-            start = pos if count <= 4 else struct.unpack_from(scan.order + "I", scan.tiff, pos)[0]
-            raw = scan.tiff[start : start + min(count, 4 * MAX_STRING)]
-            entry = (tables.get(name) or EXIF_TAGS).get(tag)
+            if kind != 2:
+                if tag in names_read:
+                    return None
+                if count > 64 or kind not in (1, 6, 7):
+                    continue  # numbers, or blobs the full reading leaves out too
+            start = pos if count <= 4 else offset_at(tiff, pos)[0]
+            raw = tiff[start : start + min(count, 4 * MAX_STRING)]
+            entry = table.get(tag)
             try:
                 text = _exifread_text(kind, count, raw, entry)
             except Exception:  # exifread's value map would fail too: let it fail there
