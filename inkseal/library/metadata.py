@@ -299,6 +299,9 @@ def _add_extended_xmp(ctx: _Context, body: memoryview) -> None:
         entry.parts[offset] = part
 
 
+_PIXEL_CHUNKS = frozenset({"IDAT", "fdAT"})  # image data: of a PNG, and of APNG frames
+
+
 def _scan_png(ctx: _Context, result: dict[str, Any]) -> None:
     if not pngchunks.is_png(ctx.data):
         ctx.warn("PNG: bad signature")
@@ -314,7 +317,9 @@ def _scan_png(ctx: _Context, result: dict[str, Any]) -> None:
     for chunk in pngchunks.iter_chunks(ctx.data, png_warnings):
         if (not names or names[-1] != chunk.type) and len(names) < MAX_LIST:
             names.append(chunk.type)
-        if not chunk.crc_ok:
+        # Checking a CRC means reading the whole chunk; scan (complete=False) reads no pixel
+        # data, so it checks the metadata chunks' only.
+        if (ctx.complete or chunk.type not in _PIXEL_CHUNKS) and not chunk.crc_ok:
             where = f"{chunk.type} after IDAT" if chunk.after_idat else chunk.type
             _add_once(bad_crc, where)
         if chunk.type == "eXIf":

@@ -118,10 +118,10 @@ def truncation_problem(data: bytes, fmt: Format) -> str | None:
     """
     if fmt.name == "JPEG" and data.endswith(b"\xff\xd9"):
         return None  # the usual case, without searching
-    tail = data[-65536:]
-    if fmt.name == "JPEG" and b"\xff\xd9" not in tail:
+    tail = max(0, len(data) - 65536)  # searched in place: a copy would cost more
+    if fmt.name == "JPEG" and data.find(b"\xff\xd9", tail) < 0:
         return "the file is truncated: its JPEG data has no end-of-image marker"
-    if fmt.name == "PNG" and b"IEND" not in tail:
+    if fmt.name == "PNG" and data.find(b"IEND", tail) < 0:
         return "the file is truncated: its PNG data has no IEND chunk"
     return None
 

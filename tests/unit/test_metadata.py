@@ -996,3 +996,16 @@ def test_parse_iptc_latin1_and_damage() -> None:
     warnings.clear()
     assert parse_iptc(iim(2, 5, b"x") + b"junk!", warnings.append) == {"ObjectName": "x"}
     assert warnings == ["IPTC: garbage at offset 6"]
+
+
+def test_scan_checks_the_crc_of_metadata_chunks_only() -> None:
+    # A bad CRC on image data (IDAT) and on a text chunk. Import's reading reports both;
+    # scan's (complete=False), which reads no pixel data, checks the text chunk's only.
+    data = bytearray(png_with_chunks_after_idat(png_chunk(b"tEXt", b"Comment\x00hello", crc=0)))
+    idat = data.index(b"IDAT")
+    length = struct.unpack(">I", data[idat - 4 : idat])[0]
+    data[idat + 4 + length : idat + 8 + length] = b"\x00\x00\x00\x00"
+    full = extract_metadata(bytes(data), "PNG", None)["warnings"]
+    light = extract_metadata(bytes(data), "PNG", None, complete=False)["warnings"]
+    assert "PNG: bad CRC in chunk(s) IDAT, tEXt after IDAT" in full
+    assert "PNG: bad CRC in chunk(s) tEXt after IDAT" in light
