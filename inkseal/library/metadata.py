@@ -807,7 +807,7 @@ def _walked_exif(scan: _TiffScan) -> dict[str, str] | None:
         if name in by_name or ifd is None:
             return None
         by_name[name], known[name] = entries, ifd
-        if name[3:].isdigit():
+        if _in_chain(name):
             chain.append(name)
     if sum(len(e) for e in by_name.values()) >= MAX_EXIF_TAGS // 2:
         return None
@@ -889,9 +889,14 @@ def _walked_ifd(name: str) -> tuple[str, set[int]] | None:
     known = _WALKED_IFDS.get(name)
     if known is not None:
         return known
-    if name.startswith("IFD") and name[3:].isdigit():
+    if _in_chain(name):
         return f"IFD {int(name[3:])}", set()  # a further page: exifread's "IFD 2" and on
     return None
+
+
+def _in_chain(name: str) -> bool:
+    """Whether a directory of our walk is one of the chain's: IFD0, IFD1, IFD2..."""
+    return name.startswith("IFD") and name[3:].isdigit()
 
 
 def _exifread_text(kind: int, count: int, raw: bytes, entry: Any) -> str | None:

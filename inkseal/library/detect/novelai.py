@@ -182,13 +182,21 @@ class _PngLayout:
     rgb: bool  # whether the pixel has R, G, B bytes
 
 
-def _png_layout(data: bytes) -> _PngLayout | None:
-    """The layout of an 8-bit, non-interlaced RGB/RGBA/grey+alpha PNG, else None."""
+def _ihdr(data: bytes) -> tuple[int, int, int, int, int] | None:
+    """(width, height, bit depth, colour type, interlace) from a PNG's IHDR, else None."""
     if len(data) < 33 or data[12:16] != b"IHDR":
         return None
     width = int.from_bytes(data[16:20], "big")
     height = int.from_bytes(data[20:24], "big")
-    depth, color, interlace = data[24], data[25], data[28]
+    return width, height, data[24], data[25], data[28]
+
+
+def _png_layout(data: bytes) -> _PngLayout | None:
+    """The layout of an 8-bit, non-interlaced RGB/RGBA/grey+alpha PNG, else None."""
+    header = _ihdr(data)
+    if header is None:
+        return None
+    width, height, depth, color, interlace = header
     if depth != 8 or interlace != 0 or not (0 < width < 2**31 and 0 < height < 2**31):
         return None
     if color == 6:
@@ -450,11 +458,11 @@ def _may_hold_stealth(data: bytes) -> bool:
     """False for a PNG whose header rules stealth data out, so that it is never opened for
     it: grey or palette pixels (Pillow's modes for them carry neither form), or too few
     pixels for a header."""
-    if len(data) < 33 or data[12:16] != b"IHDR":
+    header = _ihdr(data)
+    if header is None:
         return True  # let Pillow say
-    width = int.from_bytes(data[16:20], "big")
-    height = int.from_bytes(data[20:24], "big")
-    return data[25] not in (0, 3) and width * height * 3 >= _HEADER_BITS
+    width, height, _depth, color, _interlace = header
+    return color not in (0, 3) and width * height * 3 >= _HEADER_BITS
 
 
 def read_stealth(facts: FileFacts) -> tuple[StealthHeader, bytes] | None:
