@@ -26,6 +26,7 @@ Shape of the result (keys with nothing to say are left out, except "warnings"):
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import io
 import logging
@@ -107,15 +108,15 @@ def extract_metadata(
     """
     ctx = _Context(data=data, fmt=_normalise_format(fmt), image=image, complete=complete)
     if not complete and xmp_keys is not None:
-        ctx.xmp_keys = frozenset(xmp_keys) | {_HAS_EXTENDED_XMP}
+        ctx.xmp_keys = _with_extended_xmp(frozenset(xmp_keys))
     result: dict[str, Any] = {}
-    steps: list[tuple[str, Callable[[_Context, dict[str, Any]], None]]] = [
+    steps: tuple[tuple[str, Callable[[_Context, dict[str, Any]], None]], ...] = (
         ("container", _scan_container),
         ("EXIF", _read_exif),
         ("XMP", _read_xmp),
         ("IPTC", _read_iptc),
         ("ICC", _read_icc),
-    ]
+    )
     for label, step in steps:
         try:
             step(ctx, result)
@@ -129,6 +130,11 @@ def extract_metadata(
     out = cast(dict[str, Any], cleaned) if isinstance(cleaned, dict) else {}
     out["warnings"] = list(ctx.warnings)
     return out
+
+
+@functools.lru_cache(maxsize=16)
+def _with_extended_xmp(keys: frozenset[str]) -> frozenset[str]:
+    return keys | {_HAS_EXTENDED_XMP}
 
 
 # --------------------------------------------------------------------------------------------
@@ -783,6 +789,15 @@ def _read_exif(ctx: _Context, result: dict[str, Any]) -> None:
         result["exif"] = exif
 
 
+@functools.cache
+def _exifread_tables() -> tuple[Any, Any, Any, Any]:
+    """exifread's ignored tags and its EXIF, GPS and Interop tag tables, imported once."""
+    from exifread.tags import IGNORE_TAGS
+    from exifread.tags.exif import EXIF_TAGS, GPS_TAGS, INTEROP_TAGS
+
+    return IGNORE_TAGS, EXIF_TAGS, GPS_TAGS, INTEROP_TAGS
+
+
 def _walked_exif(scan: _TiffScan) -> dict[str, str] | None:
     """The "exif" dict `_exif_with_exifread` would give, built from our own walk, for the
     text a detector can use: ASCII tags, and the short byte tags exifread turns into text.
@@ -794,9 +809,7 @@ def _walked_exif(scan: _TiffScan) -> dict[str, str] | None:
     directories, pointers elsewhere, values outside the data, too many tags, or a tag
     detectors read stored as numbers.
     """
-    from exifread.tags import IGNORE_TAGS
-    from exifread.tags.exif import EXIF_TAGS, GPS_TAGS, INTEROP_TAGS
-
+    IGNORE_TAGS, EXIF_TAGS, GPS_TAGS, INTEROP_TAGS = _exifread_tables()  # noqa: N806
     if not scan.exifread_safe or scan.bigtiff or scan.walked is None:
         return None
     by_name: dict[str, list[tuple[int, int, int, int]]] = {}
@@ -1334,6 +1347,130 @@ def _parse_xmp_kept(
 ) -> dict[str, Any] | None:
     """`_parse_xmp` for a reader that wants only the top-level properties in `keep`.
 
+    Plain packets go to libxml2 (`_parse_xmp_kept_fast`); the rest, and any packet libxml2
+    says a word about, are streamed by expat (`_parse_xmp_kept_streamed`).
+    """
+    fast = _parse_xmp_kept_fast(packet, ctx, label, keep)
+    if fast is not None:
+        return fast
+    return _parse_xmp_kept_streamed(packet, ctx, label, keep)
+
+
+# The XML declaration's encoding, when it names one.
+_XML_ENCODING = re.compile(rb"""<\?xml[^>]*?encoding\s*=\s*["']([A-Za-z0-9._-]+)["']""")
+
+
+_LXML_PARSERS = threading.local()
+
+
+def _lxml_parser() -> Any:
+    """This thread's libxml2 parser for XMP (one may not be shared between threads; making
+    one costs more than parsing a small packet): no entities, no DTD, no network, and
+    comments and processing instructions left out of the tree, as ElementTree does."""
+    parser = getattr(_LXML_PARSERS, "parser", None)
+    if parser is None:
+        from lxml import etree
+
+        parser = etree.XMLParser(
+            resolve_entities=False,
+            no_network=True,
+            load_dtd=False,
+            remove_comments=True,
+            remove_pis=True,
+            collect_ids=False,
+        )
+        _LXML_PARSERS.parser = parser
+    return parser
+
+
+@functools.cache
+def _count_values() -> Any:
+    """An XPath that counts a tree's elements and attributes as expat's handlers see them
+    (namespace declarations are not attributes there either)."""
+    from lxml import etree
+
+    return etree.XPath("count(//*) + count(//@*)")
+
+
+class _DeclaredNamespaces(dict[str, str]):
+    """The packet's namespace declarations, uri -> prefix (the first one of a uri), in
+    document order as expat reports them, looked up from the tree only when first asked."""
+
+    def __init__(self, root: Any) -> None:
+        super().__init__()
+        self._root: Any = root
+
+    def get(self, uri: str, default: Any = None) -> Any:
+        if self._root is not None:
+            from lxml import etree
+
+            root, self._root = self._root, None
+            for _event, (prefix, declared) in etree.iterwalk(root, events=("start-ns",)):
+                if len(self) >= 200:
+                    break
+                self.setdefault(declared, prefix or "")
+        return super().get(uri, default)
+
+
+def _parse_xmp_kept_fast(
+    packet: bytes, ctx: _Context, label: str, keep: frozenset[str]
+) -> dict[str, Any] | None:
+    """The kept properties of a plain packet, read by libxml2 (lxml) into a tree in C and
+    flattened from there; None when the packet is not one this reading is sure to read as
+    expat does, so that the caller streams it instead.
+
+    Expat's handlers cost more than its parsing: each element costs a call into Python, and
+    a photo's packet holds hundreds of elements in properties nobody reads (edit history,
+    camera-raw settings, IPTC structures). libxml2 builds the whole tree in C for about what
+    expat costs without handlers, and the flattener then visits only the kept properties.
+    It is taken only where the two parsers agree: 8-bit packets in UTF-8 (or ASCII) with no
+    DTD (also where entities would be declared), parsed without a single error or warning
+    from libxml2 (an unbound prefix, a relative namespace URI: expat's reading decides those),
+    and with fewer elements and attributes than the cap on values, bounded from above by
+    counting "<" and "=" (the cap's other side is read in full by `_read_xmp`).
+    """
+    try:
+        from lxml import etree
+    except ImportError:  # the streamed reading needs nothing but the standard library
+        return None
+    # An entity can only be declared inside a DOCTYPE, and outside one it is an error.
+    if not packet.startswith(b"<") or b"<!DOCTYPE" in packet:
+        return None
+    if packet.startswith(b"<?xml"):
+        declared_encoding = _XML_ENCODING.match(packet, 0, packet.find(b"?>") + 2)
+        if declared_encoding and declared_encoding.group(1).lower() not in (b"utf-8", b"utf8"):
+            return None
+    parser = _lxml_parser()
+    try:
+        root = etree.fromstring(packet, parser)
+    except etree.XMLSyntaxError:
+        return None
+    if len(parser.error_log):
+        return None
+    # Every element and attribute takes at least four bytes ("<a/>", ' b=""'): a small
+    # packet is under the cap without counting, a larger one is counted in C.
+    values = len(packet) // 4
+    if ctx.xmp_values + values >= MAX_XMP_PROPERTIES:
+        values = int(_count_values()(root))
+        if ctx.xmp_values + values >= MAX_XMP_PROPERTIES:
+            return None
+    ctx.xmp_values += values  # at least as many as expat counts: the cap is kept
+    rdf_tag = f"{{{_RDF}}}RDF"
+    rdf = root if root.tag == rdf_tag else next(root.iterdescendants(rdf_tag), None)
+    if rdf is None:
+        if len(root):  # an empty <x:xmpmeta/> is valid and says nothing
+            ctx.warn(f"{label}: no rdf:RDF element")
+        return {}
+    flattener = _XmpFlattener(_DeclaredNamespaces(root), ctx, label, keep)
+    flattener.run(rdf)
+    return flattener.out
+
+
+def _parse_xmp_kept_streamed(
+    packet: bytes, ctx: _Context, label: str, keep: frozenset[str]
+) -> dict[str, Any] | None:
+    """`_parse_xmp` for a reader that wants only the top-level properties in `keep`.
+
     Expat streams the packet and only rdf:RDF, its descriptions and the kept properties'
     elements reach a tree, which `_XmpFlattener` then reads as it reads a whole one: same
     keys, same values, same refusals (a DTD, which is also where entities would be
@@ -1433,6 +1570,26 @@ def _parse_xmp_kept(
     return flattener.out
 
 
+# Top-level property names ("{uri}local") in the standard namespaces and the key each has
+# when kept (None: not kept), per (attribute or element, kept keys).
+_KEPT_KEYS: dict[tuple[bool, frozenset[str]], dict[str, object]] = {}
+_UNKNOWN = object()
+# Descriptions with more attributes than this are asked for the kept ones by name.
+_FEW_ATTRIBUTES = 8
+
+
+@functools.cache
+def _kept_standard_names(keep: frozenset[str]) -> tuple[tuple[str, str], ...]:
+    """("{uri}local", key) for every kept key whose prefix is a standard namespace's."""
+    uris = {prefix: uri for uri, prefix in _XMP_PREFIXES.items()}
+    names = []
+    for key in sorted(keep):
+        prefix, colon, local = key.partition(":")
+        if colon and prefix in uris and uris[prefix] not in (_RDF, _XML_NS):
+            names.append((f"{{{uris[prefix]}}}{local}", key))
+    return tuple(names)
+
+
 class _XmpFlattener:
     """Turn the RDF tree of an XMP packet into flat "prefix:Name" keys."""
 
@@ -1484,10 +1641,30 @@ class _XmpFlattener:
         else:
             self.out[key] = [existing, value]
 
+    def kept_key(self, name: str, attribute: bool) -> str | None:
+        """The key of a top-level property (an attribute or a child of a description) when
+        `keep` keeps it, else None; remembered for names in the standard namespaces, whose
+        key is the same in every packet."""
+        keep = self.keep or frozenset()
+        syntax = name.startswith((f"{{{_RDF}}}", f"{{{_XML_NS}}}"))
+        if attribute and (not name.startswith("{") or syntax):
+            key = None  # attributes in no namespace, and RDF/XML syntax, are not properties
+        else:
+            qname = self.qname(name)
+            key = qname if qname in keep else None
+        uri = name[1:].partition("}")[0] if name.startswith("{") else ""
+        cache = _KEPT_KEYS.setdefault((attribute, keep), {})
+        if (not uri or uri in _XMP_PREFIXES) and len(cache) < 10_000:
+            cache[name] = key
+        return key
+
     def struct(self, node: Element, path: str, depth: int) -> None:
         """Add the attributes and child elements of ``node`` as fields under ``path``."""
         if depth > MAX_XMP_DEPTH:
             self.ctx.warn(f"{self.label}: nested deeper than {MAX_XMP_DEPTH} levels, cut")
+            return
+        if not path and self.keep is not None:
+            self._kept_struct(node, depth)
             return
         for name, value in node.attrib.items():
             # Attributes in no namespace (old writers put about="..." there) and RDF/XML
@@ -1506,6 +1683,46 @@ class _XmpFlattener:
             key = _join(path, self.qname(child.tag))
             if self.keep is None or path or key in self.keep:
                 self.prop(child, key, depth + 1)
+
+    def _kept_struct(self, node: Element, depth: int) -> None:
+        """`struct` at the top level when only the kept properties are wanted: the same
+        keys in the same order, without working out the key of every property skipped."""
+        keep = self.keep or frozenset()
+        attributes = _KEPT_KEYS.setdefault((True, keep), {})
+        elements = _KEPT_KEYS.setdefault((False, keep), {})
+        description = f"{{{_RDF}}}Description"
+        attrib = node.attrib
+        in_scope = getattr(node, "nsmap", None)  # lxml's elements only
+        if (
+            len(attrib) > _FEW_ATTRIBUTES
+            and in_scope is not None
+            and all(uri in _XMP_PREFIXES for uri in in_scope.values())
+        ):
+            # Only standard namespaces, each with its own prefix: a kept key can come
+            # from one attribute name only, so ask for those instead of reading them all.
+            for name, key in _kept_standard_names(keep):
+                value = attrib.get(name)
+                if value is not None:
+                    self.add(key, value)
+        else:
+            for name in attrib:  # the values of the kept only (some are long blobs)
+                known = attributes.get(name, _UNKNOWN)
+                if known is _UNKNOWN:
+                    known = self.kept_key(name, True)
+                if known is not None:
+                    self.add(str(known), attrib[name])
+        for child in node:
+            tag = child.tag
+            if not isinstance(tag, str):
+                continue  # comments and processing instructions
+            if tag == description:
+                self.struct(child, "", depth + 1)
+                continue
+            known = elements.get(tag, _UNKNOWN)
+            if known is _UNKNOWN:
+                known = self.kept_key(tag, False)
+            if known is not None:
+                self.prop(child, str(known), depth + 1)
 
     def prop(self, el: Element, key: str, depth: int) -> None:
         if depth > MAX_XMP_DEPTH:
@@ -1748,9 +1965,24 @@ def _sanitise(value: Any, depth: int = 0) -> Any:
     if depth > 10:
         return None
     if isinstance(value, dict):
-        return {_clip(str(k)): _sanitise(v, depth + 1) for k, v in list(value.items())[:MAX_DICT]}
+        out: dict[str, Any] = {}
+        pairs = value.items() if len(value) <= MAX_DICT else list(value.items())[:MAX_DICT]
+        for k, v in pairs:
+            # Short ASCII strings, most keys and values, are already what they should be.
+            if type(k) is not str or len(k) > MAX_STRING or not k.isascii():
+                k = _clip(str(k))
+            if type(v) is not str or len(v) > MAX_STRING or not v.isascii():
+                v = _sanitise(v, depth + 1)
+            out[k] = v
+        return out
     if isinstance(value, list | tuple):
-        return [_sanitise(v, depth + 1) for v in list(value)[:MAX_LIST]]
+        items = value if len(value) <= MAX_LIST else value[:MAX_LIST]
+        return [
+            v
+            if type(v) is str and len(v) <= MAX_STRING and v.isascii()
+            else _sanitise(v, depth + 1)
+            for v in items
+        ]
     if isinstance(value, bytes | bytearray | memoryview):
         return f"<{len(value)} bytes>"
     return _clip(str(value))

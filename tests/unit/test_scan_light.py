@@ -273,6 +273,68 @@ PACKETS = {
     .replace('<?xpacket begin="" id="W5M0MpCehiHzreSzNTczkc9d"?>', "")
     .encode("utf-16-le"),
 }
+_CRS = " ".join(f'crs:Setting{i}="{i}"' for i in range(12))
+PACKETS.update(
+    {
+        # More attributes than _FEW_ATTRIBUTES: the kept ones are asked for by name.
+        "many attributes in standard namespaces": _packet(
+            f'<rdf:Description rdf:about="" {_CRS} xmp:CreatorTool="Midjourney" '
+            'photoshop:Credit="AI generated" dc:format="image/png"/>',
+            NS,
+        ),
+        # ... unless a namespace of the packet's own could give a kept key ("dc" here).
+        "many attributes and a kept name in another namespace": _packet(
+            f'<rdf:Description rdf:about="" {_CRS} xmlns:dc="http://example.org/dc/" '
+            'dc:description="Made with AI" xmp:CreatorTool="Tool"/>',
+            NS.replace('xmlns:dc="http://purl.org/dc/elements/1.1/" ', ""),
+        ),
+        "one namespace under two prefixes": _packet(
+            '<rdf:Description rdf:about="" xmlns:a="urn:example:x" xmlns:b="urn:example:x" '
+            'a:CreatorTool="A" b:Software="B"/>'
+        ),
+        "a long value": _packet(
+            f'<rdf:Description rdf:about="" crs:Blob="{"QUJD" * 20000}" xmp:CreatorTool="Tool"/>',
+            NS,
+        ),
+        "CDATA, character and entity references": _packet(
+            '<rdf:Description rdf:about=""><xmp:CreatorTool><![CDATA[A <b>]]> &amp; &#x263A;'
+            '</xmp:CreatorTool><dc:rights><rdf:Alt><rdf:li xml:lang="x-default">\n (c)\t&lt;'
+            "</rdf:li></rdf:Alt></dc:rights></rdf:Description>",
+            NS,
+        ),
+        "an unbound prefix": _packet(
+            '<rdf:Description rdf:about=""><foo:Bar>x</foo:Bar></rdf:Description>', NS
+        ),
+        "a relative namespace URI": _packet(
+            '<rdf:Description rdf:about="" xmlns:rel="relative" rel:x="1" xmp:CreatorTool="Tool"/>',
+            NS,
+        ),
+        "Latin-1 declared": b'<?xml version="1.0" encoding="ISO-8859-1"?>'
+        + _packet('<rdf:Description rdf:about="" xmp:CreatorTool="Caf\u00e9"/>', NS)
+        .decode()
+        .encode("latin-1"),
+    }
+)
+# What libxml2 reads (the rest are streamed by expat: a DTD, UTF-16, another encoding, a word
+# from libxml2 about the packet, or values near the cap).
+READ_BY_LIBXML2 = {
+    "attributes",
+    "elements, alt, bag, struct",
+    "kept property holding a structure",
+    "nested and repeated descriptions",
+    "default namespace and an unknown one",
+    "a second rdf:RDF is not read",
+    "comments and processing instructions",
+    "rdf:RDF as the root",
+    "empty xmpmeta",
+    "no rdf:RDF",
+    "many attributes in standard namespaces",
+    "many attributes and a kept name in another namespace",
+    "one namespace under two prefixes",
+    "a long value",
+    "CDATA, character and entity references",
+    "a relative namespace URI",
+}
 PACKETS["a second rdf:RDF is not read"] = PACKETS["a second rdf:RDF is not read"].replace(
     b"</x:xmpmeta>",
     f'<rdf:RDF xmlns:rdf="{RDF}" {NS}><rdf:Description xmp:CreatorTool="B"/></rdf:RDF>'
@@ -298,6 +360,28 @@ def test_kept_xmp_is_the_whole_reading_cut_to_the_kept_keys(name: str) -> None:
     assert light_warnings == full_warnings
 
 
+def _note_streamed(monkeypatch: pytest.MonkeyPatch) -> list[bytes]:
+    """The packets that go to expat's streamed reading from now on."""
+    streamed: list[bytes] = []
+    real = metadata._parse_xmp_kept_streamed
+
+    def noting(packet: bytes, *args: Any) -> Any:
+        streamed.append(packet)
+        return real(packet, *args)
+
+    monkeypatch.setattr(metadata, "_parse_xmp_kept_streamed", noting)
+    return streamed
+
+
+@pytest.mark.parametrize("name", sorted(PACKETS))
+def test_plain_packets_are_read_by_libxml2_and_the_rest_streamed(
+    name: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    streamed = _note_streamed(monkeypatch)
+    _both(PACKETS[name])
+    assert (not streamed) == (name in READ_BY_LIBXML2)
+
+
 def test_the_made_packets_say_what_they_should() -> None:
     assert _both(PACKETS["attributes"])[2] == {
         "xmp:CreatorTool": "Midjourney",
@@ -316,6 +400,44 @@ def test_the_made_packets_say_what_they_should() -> None:
     }
     assert _both(PACKETS["a DTD"])[3] == ["XMP: refused, the packet contains a DTD"]
     assert _both(PACKETS["UTF-16"])[2] == {"xmp:CreatorTool": "Wide \u00e9"}
+    assert _both(PACKETS["many attributes in standard namespaces"])[2] == {
+        "xmp:CreatorTool": "Midjourney",
+        "photoshop:Credit": "AI generated",
+    }
+    assert _both(PACKETS["many attributes and a kept name in another namespace"])[2] == {
+        "dc:description": "Made with AI",
+        "xmp:CreatorTool": "Tool",
+    }
+    assert _both(PACKETS["CDATA, character and entity references"])[2] == {
+        "xmp:CreatorTool": "A <b> & \u263a",
+        "dc:rights": ["\n (c)\t<"],
+    }
+    assert _both(PACKETS["Latin-1 declared"])[2] == {"xmp:CreatorTool": "Caf\u00e9"}
+    assert _both(PACKETS["an unbound prefix"])[3] == ["XMP: not well-formed (line 1)"]
+
+
+@pytest.mark.parametrize("count", [100, 2100])
+def test_kept_xmp_near_and_past_the_cap_on_values(
+    tmp_path: Path, count: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Past the cap, which values the whole reading keeps depends on the skipped ones: the
+    # packet is then read whole and cut, by either reader.
+    packet = _packet(
+        '<rdf:Description rdf:about="" xmp:CreatorTool="Tool"><dc:subject><rdf:Bag>'
+        + "<rdf:li>k</rdf:li>" * count
+        + "</rdf:Bag></dc:subject><photoshop:Credit>Made with AI</photoshop:Credit>"
+        "</rdf:Description>",
+        NS,
+    )
+    data = png_with_xmp(tmp_path / "cap.png", packet.decode()).read_bytes()
+    streamed = _note_streamed(monkeypatch)
+    full = metadata.extract_metadata(data, "PNG", None)
+    light = metadata.extract_metadata(data, "PNG", None, complete=False, xmp_keys=XMP_KEYS)
+    cut = {k: v for k, v in full["xmp"].items() if k.split("/")[0] in XMP_KEYS}
+    assert light["xmp"] == cut
+    assert light["warnings"] == full["warnings"]
+    assert ("Made with AI" in str(cut)) == (count < 2000)
+    assert bool(streamed) == (count > 1000)  # counted in C, then left to expat
 
 
 @NEEDS_CORPUS
