@@ -665,15 +665,56 @@ def tiff_with_c2pa_tag() -> bytes:
     return buf.getvalue()
 
 
+def gif_with_c2pa_extension(before_the_image: bool = True, frames: int = 1) -> bytes:
+    """A GIF with a "C2PA_GIF" application extension (a JUMBF box header in one sub-block)
+    right after its header and colour table, as c2pa-rs puts it, or at its end."""
+    buf = io.BytesIO()
+    images = [Image.new("P", (4, 3), i) for i in range(frames)]
+    images[0].save(buf, "GIF", save_all=True, append_images=images[1:])
+    gif = buf.getvalue()
+    block = b"\x00\x00\x00\x10jumb" + b"\x00" * 8
+    extension = b"\x21\xff\x0bC2PA_GIF\x01\x00\x00" + bytes([len(block)]) + block + b"\x00"
+    packed = gif[10]
+    preamble = 13 + (3 << ((packed & 7) + 1) if packed & 0x80 else 0)
+    if before_the_image:
+        return gif[:preamble] + extension + gif[preamble:]
+    return gif[:-1] + extension + gif[-1:]
+
+
 @pytest.mark.parametrize(
     "fmt, build",
-    [("WEBP", webp_with_c2pa_chunk), ("AVIF", bmff_with_c2pa_box), ("TIFF", tiff_with_c2pa_tag)],
+    [
+        ("WEBP", webp_with_c2pa_chunk),
+        ("AVIF", bmff_with_c2pa_box),
+        ("TIFF", tiff_with_c2pa_tag),
+        ("GIF", gif_with_c2pa_extension),
+    ],
 )
 def test_other_containers_are_recognised(fmt: str, build: Any) -> None:
     data = build()
     assert has_manifest_store(data, fmt, {})
     findings, summary = detect_c2pa(FileFacts(data, fmt, {}, None))
     assert len(findings) == 1 and summary is not None and summary.error
+
+
+def test_a_gif_store_is_looked_for_only_before_the_first_image() -> None:
+    # C2PA puts it there, and c2pa-rs reads it only there: the frames are never searched.
+    assert c2pa_detect._gif_has_store(gif_with_c2pa_extension(True, frames=3)) is True
+    assert c2pa_detect._gif_has_store(gif_with_c2pa_extension(False, frames=3)) is False
+    assert not has_manifest_store(gif_with_c2pa_extension(False), "GIF", {})
+    # A store's own bytes after the first image (here in a comment) do not count either,
+    # though a search of the whole file would find them.
+    words = b"\x00\x00\x00\x30jumb" + C2PA_JUMD
+    plain = gif_with_c2pa_extension(False)[:-1]
+    after = plain[: plain.rindex(b"\x21\xff\x0bC2PA_GIF")]
+    commented = after + b"\x21\xfe" + bytes([len(words)]) + words + b"\x00\x3b"
+    assert c2pa_detect._scan_for_jumd(commented)
+    assert not has_manifest_store(commented, "GIF", {})
+    # Blocks that cannot be walked leave it to the bounded search of the whole file.
+    damaged = b"GIF89a" + b"\x04\x00\x03\x00\x00\x00\x00" + b"\x99" + b"\x00" * 8
+    assert c2pa_detect._gif_has_store(damaged) is None
+    stray = damaged + b"\x00\x00\x00\x30jumb" + C2PA_JUMD
+    assert has_manifest_store(stray, "GIF", {})
 
 
 def test_plain_containers_have_no_store() -> None:

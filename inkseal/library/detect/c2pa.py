@@ -131,6 +131,9 @@ def _has_store(data: bytes, fmt: str, metadata: Mapping[str, Any]) -> bool:
         return _scan_for_jumd(data) if found is None else found
     if fmt == "TIFF":
         return _tiff_has_store(data)
+    if fmt == "GIF":
+        found = _gif_has_store(data)
+        return _scan_for_jumd(data) if found is None else found
     return _scan_for_jumd(data)
 
 
@@ -176,6 +179,39 @@ def _webp_has_store(data: bytes) -> bool:
         size = struct.unpack_from("<I", data, pos + 4)[0]
         pos += 8 + size + (size & 1)
     return False
+
+
+def _gif_has_store(data: bytes) -> bool | None:
+    """True/False from the blocks before a GIF's first image; None when they cannot be walked.
+
+    C2PA keeps a GIF's store in an application extension named "C2PA_GIF" that must come
+    before the first image descriptor (the specification's annex on embedding; c2pa-rs stops
+    looking there too), so the image data itself, most of an animation, is never searched.
+    """
+    if len(data) < 13 or data[:6] not in (b"GIF87a", b"GIF89a"):
+        return None
+    packed = data[10]
+    pos = 13 + (3 << ((packed & 7) + 1) if packed & 0x80 else 0)
+    size = len(data)
+    in_extension = False
+    for _ in range(_MAX_SEGMENTS * 64):  # blocks and sub-blocks; then the search decides
+        if pos >= size:
+            return None
+        if in_extension:  # the extension's data sub-blocks, up to the empty one
+            length = data[pos]
+            pos += 1 + length
+            in_extension = length != 0
+            continue
+        introducer = data[pos]
+        if introducer in (0x2C, 0x3B):  # the first image, or the end of the file
+            return False
+        if introducer != 0x21:
+            return None
+        if data[pos + 1 : pos + 11] == b"\xff\x0bC2PA_GIF":
+            return True
+        pos += 2
+        in_extension = True
+    return None
 
 
 def _bmff_has_store(data: bytes) -> bool | None:
