@@ -1504,25 +1504,44 @@ def test_a1111_hostile_settings_line_is_fast() -> None:
     assert time.perf_counter() - start < 1.0
 
 
+def _count_rows(monkeypatch: pytest.MonkeyPatch) -> list[bytes]:
+    """The rows the stealth check reads from now on."""
+    rows: list[bytes] = []
+    real = novelai.png_row_prefixes
+
+    def counting(*args: Any, **kwargs: Any) -> Iterator[bytes]:
+        for row in real(*args, **kwargs):
+            rows.append(row)
+            yield row
+
+    monkeypatch.setattr(novelai, "png_row_prefixes", counting)
+    return rows
+
+
 def test_stealth_check_on_a_short_image_stops_after_a_few_rows(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     # Shorter than the 152-bit header, so a header would span several columns; but the
     # first column's first byte of bits already rules one out, and only those rows are read.
-    rows_read = 0
-    real = novelai.png_row_prefixes
-
-    def counting(*args: Any, **kwargs: Any) -> Iterator[bytes]:
-        nonlocal rows_read
-        for row in real(*args, **kwargs):
-            rows_read += 1
-            yield row
-
-    monkeypatch.setattr(novelai, "png_row_prefixes", counting)
+    rows = _count_rows(monkeypatch)
     facts = facts_of(stealth_png(noise_image("RGBA", (300, 100))))
-    rows_read = 0  # facts_of ran the detectors too
+    rows.clear()  # facts_of ran the detectors too
     assert novelai.read_stealth(facts) is None
-    assert 0 < rows_read <= 9
+    assert 0 < len(rows) <= 9
+
+
+@pytest.mark.parametrize("colour, rows", [((255, 255, 255, 255), 1), ((254, 255, 255, 254), 2)])
+def test_stealth_check_on_an_ordinary_picture_reads_its_first_rows_only(
+    monkeypatch: pytest.MonkeyPatch, colour: tuple[int, int, int, int], rows: int
+) -> None:
+    # Each bit is held against the magics as it comes ("s" is 0111 0011). Opaque white fails
+    # at its first pixel in both forms; a pixel whose low bits are alpha 0 and RGB 0, 1, 1
+    # starts both magics, and the second pixel down (the same again) ends them.
+    read = _count_rows(monkeypatch)
+    facts = facts_of(stealth_png(Image.new("RGBA", (300, 400), colour)))
+    read.clear()  # facts_of ran the detectors too
+    assert novelai.read_stealth(facts) is None
+    assert len(read) == rows
 
 
 def test_stealth_in_an_image_shorter_than_a_byte_of_bits() -> None:

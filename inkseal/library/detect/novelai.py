@@ -300,6 +300,9 @@ class _BitMatcher:
 
     def __init__(self, magics: tuple[bytes, ...]) -> None:
         self.magics = magics
+        # The bits of the magics still possible, as "0"/"1" text, held against each new bit
+        # as it comes: an ordinary picture fails at its first pixels, not a byte's worth on.
+        self.possible = [format(int.from_bytes(m, "big"), f"0{_MAGIC_BITS}b") for m in magics]
         self.bits: list[int] = []
         self.alive = True
 
@@ -307,13 +310,14 @@ class _BitMatcher:
         if not self.alive:
             return
         for bit in bits:
-            if len(self.bits) >= _HEADER_BITS:
+            count = len(self.bits)
+            if count >= _HEADER_BITS:
                 return
             self.bits.append(bit)
-            count = len(self.bits)
-            if count % 8 == 0 and count <= _MAGIC_BITS:
-                prefix = _to_bytes(self.bits)
-                if not any(m.startswith(prefix) for m in self.magics):
+            if count < _MAGIC_BITS:
+                wanted = "01"[bit]
+                self.possible = [m for m in self.possible if m[count] == wanted]
+                if not self.possible:
                     self.alive = False
                     return
 
