@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from pathlib import Path
 
 import pytest
@@ -157,3 +158,31 @@ def test_review_reasons() -> None:
     assert review_reason("ai-generated", [ai]) is None
     unverified = Evidence("c.jpg", [F("ai-generated", "c2pa", verified=False)])
     assert "unverified" in review_reason("human-made", [unverified])
+
+
+def test_tool_names_are_found_in_any_case_and_the_quick_check_never_hides_one() -> None:
+    named = xmp_iptc._generator_named
+    assert named("Made in MIDJOURNEY v6") == "Midjourney"
+    # Case folding beyond ASCII: the long s and the dotted capital I are an "s" and an "i"
+    # to the pattern, and the name is still given.
+    assert named("\u017ftable diffu\u017fion") == "Stable Diffusion"
+    assert named("M\u0130DJOURNEY") == "Midjourney"
+    assert named("DALL E 3") == "DALL·E" and named("dall·e") == "DALL·E"
+    assert named("Adobe Photoshop Lightroom 5.7 (Macintosh)") is None
+    assert xmp_iptc._says_ai_made("Credit: AI-GENERATED image")
+    assert xmp_iptc._says_ai_made("généré par l'IA")
+    assert not xmp_iptc._says_ai_made("Photo by Daniel Chesterton (chairman)")
+    # The substring check in front of the patterns only skips text they cannot match.
+    rng = random.Random(7)
+    words = [*xmp_iptc.AI_GENERATORS, "made with ai", "AI generated", "created by AI", "x", " "]
+    alphabet = "abcdeilmnorstxyz .-·ſİ生成"
+    for _ in range(3000):
+        text = "".join(
+            rng.choice(words) if rng.random() < 0.2 else rng.choice(alphabet)
+            for _ in range(rng.randrange(0, 12))
+        )
+        text = text.upper() if rng.random() < 0.3 else text
+        plain = xmp_iptc._GENERATOR_RE.search(text) or xmp_iptc._DALLE_RE.search(text)
+        assert (named(text) is not None) == bool(plain), text
+        credit = xmp_iptc._AI_CREDIT_RE.search(text) is not None
+        assert xmp_iptc._says_ai_made(text) == credit, text

@@ -92,10 +92,44 @@ def _first(d: dict[str, Any], keys: tuple[str, ...]) -> tuple[str, str] | None:
 _DALLE_RE = re.compile(r"(?<![a-z0-9])dall.?e(?![a-z0-9])", re.IGNORECASE)
 
 
+# Plain ASCII text that holds none of these (in any case) cannot match either pattern, and
+# most fields are such text: a few substring searches spare a regex that tries every name
+# at every position. "dall" stands for every spelling of DALL·E, the only non-ASCII name.
+_ASCII_HINTS = ("dall", *(name for name in AI_GENERATORS if not name.startswith("dall")))
+# Likewise for the credit pattern: every alternative ASCII text can match holds one of these.
+_CREDIT_HINTS = ("gener", "made with ai", "created")
+
+
+def _maybe(text: str, hints: tuple[str, ...]) -> bool:
+    """False only when `text` is ASCII and holds none of `hints`, whatever its case."""
+    if not text.isascii():
+        return True  # case folding beyond ASCII ("ſ" is an "s" to the pattern): ask it
+    low = text.lower()
+    return any(map(low.__contains__, hints))
+
+
+def _says_ai_made(text: str) -> bool:
+    return _maybe(text, _CREDIT_HINTS) and _AI_CREDIT_RE.search(text) is not None
+
+
+def _label(matched: str) -> str:
+    """The generator's name for text the pattern matched, also where case folding went
+    beyond ASCII ("ſdxl", "MİDJOURNEY"), which str.lower() does not undo."""
+    label = AI_GENERATORS.get(matched.lower())
+    if label is not None:
+        return label
+    for name, label in AI_GENERATORS.items():
+        if re.fullmatch(re.escape(name), matched, re.IGNORECASE):
+            return label
+    return matched
+
+
 def _generator_named(text: str) -> str | None:
+    if not _maybe(text, _ASCII_HINTS):
+        return None
     m = _GENERATOR_RE.search(text)
     if m:
-        return AI_GENERATORS[m.group(0).lower()]
+        return _label(m.group(0))
     return "DALL·E" if _DALLE_RE.search(text) else None
 
 
@@ -170,7 +204,7 @@ def _credit_findings(facts: FileFacts) -> list[Finding]:
     found: list[Finding] = []
     places = _places(facts.xmp, CREDIT_KEYS, "xmp") + _places(facts.iptc, IPTC_CREDIT_KEYS, "iptc")
     for source, text in places:
-        if _AI_CREDIT_RE.search(text):
+        if _says_ai_made(text):
             found.append(
                 Finding(
                     source=source,
