@@ -110,15 +110,18 @@ def iter_jpeg_segments(
     size = len(data)
     pos = 2
     for _ in range(MAX_JPEG_SEGMENTS):
-        match = _FILL.match(data, pos) if pos < size else None
-        if match is None:
-            say(
-                "JPEG: file ends before the image data"
-                if pos >= size
-                else f"JPEG: garbage between segments at offset {pos}"
-            )
-            return
-        pos = match.end()
+        if pos + 1 < size and data[pos] == 0xFF and data[pos + 1] != 0xFF:
+            pos += 1  # the usual case: one 0xFF before the marker, no fill bytes
+        else:
+            match = _FILL.match(data, pos) if pos < size else None
+            if match is None:
+                say(
+                    "JPEG: file ends before the image data"
+                    if pos >= size
+                    else f"JPEG: garbage between segments at offset {pos}"
+                )
+                return
+            pos = match.end()
         if pos >= size:
             say("JPEG: file ends before the image data")
             return

@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import stat
 import threading
 import uuid
 from collections import deque
@@ -104,24 +105,30 @@ def collect_files(
     """
     found: list[Path] = []
     problems: list[ImportOutcome] = []
-    seen: set[Path] = set()
+    seen: set[str] = set()
 
-    def add(p: Path) -> None:
-        key = Path(os.path.abspath(p))
+    def add(p: str) -> None:
+        key = os.path.abspath(p)  # compared as text: a Path costs more to make and hash
         if key not in seen:
             seen.add(key)
-            found.append(key)
+            found.append(Path(key))
 
     for raw in paths:
-        p = Path(raw)
-        if not os.path.lexists(p):
-            problems.append(_failed(p, "no such file or folder"))
-            continue
-        if p.is_dir():
-            for f in _walk(p, problems):
-                add(f)
+        text = os.fspath(raw)
+        try:
+            is_dir = stat.S_ISDIR(os.stat(text).st_mode)  # one look, following links
+        except FileNotFoundError:
+            if not os.path.islink(text):
+                problems.append(_failed(Path(text), "no such file or folder"))
+                continue
+            is_dir = False  # a dangling link: reading it says what is wrong
+        except (OSError, ValueError):
+            is_dir = False  # unreadable, a link loop...: reading it says what is wrong
+        if is_dir:
+            for f in _walk(Path(text), problems):
+                add(str(f))
         else:
-            add(p)
+            add(text)
     return found, problems
 
 

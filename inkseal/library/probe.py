@@ -6,15 +6,17 @@ reads; nothing writes.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import stat
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from inkseal.library.detect.base import FileFacts
+from inkseal.library.detect.base import XMP_KEYS, FileFacts
 from inkseal.library.detect.run import Detection, detect_file
 from inkseal.library.formats import Format, camera_raw_kind, dimensions, sniff
 from inkseal.library.imaging import MAX_PIXELS, DecodeError, open_image
@@ -56,6 +58,28 @@ class RawFile:
     mtime: datetime
 
 
+def _read_up_to(path: Path, want: int) -> bytes:
+    """Up to `want` bytes from the start of a file: one read on a plain file descriptor (a
+    buffered file object costs more than the read itself for small files), more if the
+    system hands back less."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_BINARY", 0))
+    try:
+        data = os.read(fd, want)
+        if 0 < len(data) < want:
+            pieces = [data]
+            got = len(data)
+            while got < want:
+                piece = os.read(fd, want - got)
+                if not piece:
+                    break
+                pieces.append(piece)
+                got += len(piece)
+            data = b"".join(pieces)
+        return data
+    finally:
+        os.close(fd)
+
+
 def read_file(path: Path) -> RawFile:
     """The whole file in memory with its SHA-256, or ReadError saying why not."""
     try:
@@ -68,10 +92,9 @@ def read_file(path: Path) -> RawFile:
             raise ReadError("the file is empty (0 bytes)")
         if st.st_size > MAX_FILE_BYTES:
             raise ReadError(f"too large ({st.st_size / 2**30:.1f} GiB; the limit is 1 GiB)")
-        with open(path, "rb") as fh:
-            # Ask for exactly what stat promised (plus one byte, to notice a file still
-            # growing): asking for the 1 GiB limit would allocate it for every file.
-            data = fh.read(min(st.st_size, MAX_FILE_BYTES) + 1)
+        # Ask for exactly what stat promised (plus one byte, to notice a file still growing):
+        # asking for the 1 GiB limit would allocate it for every file.
+        data = _read_up_to(path, min(st.st_size, MAX_FILE_BYTES) + 1)
     except OSError as exc:
         raise ReadError(_os_reason(exc)) from exc
     if not data:
@@ -96,14 +119,19 @@ def format_of(raw: RawFile) -> Format:
     return fmt
 
 
+@functools.cache
+def _extract_metadata() -> Callable[..., dict[str, Any]]:
+    """The metadata reader, imported on first use (it brings exifread) and looked up once."""
+    from inkseal.library.metadata import extract_metadata
+
+    return extract_metadata
+
+
 def metadata_of(
     data: bytes, fmt: Format, img: Image.Image | None, *, complete: bool = True
 ) -> dict[str, Any]:
     try:
-        from inkseal.library.detect.base import XMP_KEYS
-        from inkseal.library.metadata import extract_metadata
-
-        found: dict[str, Any] = extract_metadata(
+        found: dict[str, Any] = _extract_metadata()(
             data, fmt.name, img, complete=complete, xmp_keys=XMP_KEYS
         )
         return found
@@ -118,6 +146,8 @@ def truncation_problem(data: bytes, fmt: Format) -> str | None:
     """
     if fmt.name == "JPEG" and data.endswith(b"\xff\xd9"):
         return None  # the usual case, without searching
+    if fmt.name == "PNG" and data[-8:-4] == b"IEND":
+        return None  # the usual case: IEND is the last chunk, its CRC the last 4 bytes
     tail = max(0, len(data) - 65536)  # searched in place: a copy would cost more
     if fmt.name == "JPEG" and data.find(b"\xff\xd9", tail) < 0:
         return "the file is truncated: its JPEG data has no end-of-image marker"

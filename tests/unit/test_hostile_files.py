@@ -352,8 +352,17 @@ def test_an_unreadable_file_says_why(lib, tmp_path: Path, monkeypatch: pytest.Mo
             raise PermissionError(13, "Permission denied", str(path))
         return real_open(file, *args, **kwargs)
 
-    # The tests run as root, whom file modes do not stop: refuse the read itself.
+    real_os_open = os.open
+
+    def refusing_os(file, *args, **kwargs):  # type: ignore[no-untyped-def]
+        if str(file) == str(path):
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_os_open(file, *args, **kwargs)
+
+    # The tests run as root, whom file modes do not stop: refuse the read itself, whether
+    # it opens a file object or a descriptor.
     monkeypatch.setattr("builtins.open", refusing)
+    monkeypatch.setattr("os.open", refusing_os)
     (outcome,) = import_paths(lib, [str(path)]).outcomes
     monkeypatch.undo()
     assert outcome.status == "failed" and "permission" in outcome.reason.lower(), outcome

@@ -283,14 +283,14 @@ def test_unreadable_file_gets_a_reason(lib, tmp_path: Path, monkeypatch) -> None
     path = save(gradient(), tmp_path / "locked.png", "PNG")
     path.chmod(0)
     if os.geteuid() == 0:  # root reads anything: make the OS say no the way it would
-        real_open = open
+        real_open = os.open
 
         def refusing_open(file, *args, **kwargs):
             if Path(file) == path:
                 raise PermissionError(13, "Permission denied", str(file))
             return real_open(file, *args, **kwargs)
 
-        monkeypatch.setattr(probe, "open", refusing_open, raising=False)
+        monkeypatch.setattr(probe.os, "open", refusing_open)
     o = import_paths(lib, [path]).outcomes[0]
     assert o.status == "failed" and "permission denied" in o.reason
 

@@ -99,3 +99,38 @@ def test_large_files_are_hashed_on_worker_threads(
     files = _pngs(tmp_path, 12)
     used = _threads_used(monkeypatch, files)
     assert used and all(name.startswith("inkseal-scan") for name in used)
+
+
+def test_a_file_handed_over_in_small_pieces_is_read_whole(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A system may return less than asked for (network file systems do): the reader asks
+    # again until the file is in, and notices a file that grows while it is read.
+    from inkseal.library import probe
+
+    path = _pngs(tmp_path, 1)[0]
+    data = path.read_bytes()
+    real_read = probe.os.read
+    monkeypatch.setattr(probe.os, "read", lambda fd, n: real_read(fd, min(n, 7)))
+    raw = probe.read_file(path)
+    assert raw.data == data and raw.sha256 == hashlib.sha256(data).hexdigest()
+    grown = tmp_path / "grown.png"
+    grown.write_bytes(data)
+    sizes = iter([len(data)])
+    real_stat = probe.os.stat
+    monkeypatch.setattr(probe.os, "stat", lambda p: _Grown(real_stat(p), next(sizes, None) or 0))
+    with open(grown, "ab") as fh:
+        fh.write(b"more")
+    with pytest.raises(probe.ReadError, match="changed while it was being read"):
+        probe.read_file(grown)
+
+
+class _Grown:
+    """A stat result that says the file had `size` bytes when it was looked at."""
+
+    def __init__(self, real: object, size: int) -> None:
+        self._real = real
+        self.st_size = size
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._real, name)
