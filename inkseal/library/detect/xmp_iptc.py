@@ -270,11 +270,14 @@ def _camera_finding(facts: FileFacts) -> list[Finding]:
 def detect(facts: FileFacts) -> list[Finding]:
     """Findings from XMP, IPTC IIM and EXIF text fields."""
     xmp = facts.xmp
-    found = _source_type_findings(xmp)
-    ai_fields = _ai_fields_finding(xmp)
-    if ai_fields:
-        found.append(ai_fields)
-    found += _credit_findings(facts)
+    found: list[Finding] = []
+    if xmp:  # most files have no XMP: skip what reads only it
+        found += _source_type_findings(xmp)
+        ai_fields = _ai_fields_finding(xmp)
+        if ai_fields:
+            found.append(ai_fields)
+    if xmp or facts.iptc:
+        found += _credit_findings(facts)
     found += _tool_findings(facts)
     if not any(f.verdict in ("ai-generated", "ai-assisted") for f in found):
         found += _camera_finding(facts)
