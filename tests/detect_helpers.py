@@ -30,6 +30,22 @@ def assert_scan_reads_alike(data: bytes) -> None:
     assert light.suggested_class == full.suggested_class
     assert light.c2pa == full.c2pa
     assert light.errors == full.errors
+    assert_png_texts_shared_alike(data)
+
+
+def assert_png_texts_shared_alike(data: bytes) -> bool:
+    """The PNG text chunks the metadata reading hands on to the detectors, when it does,
+    are exactly what `text_chunks` decodes on its own. True if they were handed on."""
+    from inkseal.library.pngchunks import text_chunks
+
+    handed = False
+    for complete in (True, False):
+        shared: list[tuple[object, ...]] = []
+        extract_metadata(data, "PNG", None, complete=complete, png_texts=shared)  # type: ignore[arg-type]
+        if shared:
+            assert list(shared[0]) == text_chunks(data)
+            handed = True
+    return handed
 
 
 def facts_for(path_or_bytes: Path | bytes) -> FileFacts:

@@ -90,6 +90,7 @@ def extract_metadata(
     *,
     complete: bool = True,
     xmp_keys: Collection[str] | None = None,
+    png_texts: list[tuple[pngchunks.TextChunk, ...]] | None = None,
 ) -> dict[str, Any]:
     """Read the metadata of one image file held in memory.
 
@@ -103,6 +104,11 @@ def extract_metadata(
     and the EXIF IFD (all that detectors read), instead of by exifread, which formats every
     tag for display and costs as much as the rest of the reading together; and when
     ``xmp_keys`` is given, only the top-level XMP properties it names are kept.
+
+    ``png_texts``, when given, receives a PNG's text chunks as decoded on the way (all of
+    them, in file order, the XMP one too) if none had to be cut: what
+    ``pngchunks.text_chunks`` would give, which the detectors need in full, without decoding
+    them twice. It receives nothing otherwise.
 
     Never raises for any input bytes; problems are listed under "warnings".
     """
@@ -129,6 +135,8 @@ def extract_metadata(
         cleaned = {}
     out = cast(dict[str, Any], cleaned) if isinstance(cleaned, dict) else {}
     out["warnings"] = list(ctx.warnings)
+    if png_texts is not None and ctx.png_texts is not None:
+        png_texts.append(tuple(ctx.png_texts))
     return out
 
 
@@ -168,6 +176,8 @@ class _Context:
     iptc: bytes | None = None
     icc: bool = False
     tiff_scan: _TiffScan | None = None
+    # A PNG's text chunks as decoded, when every one was decoded whole (else None).
+    png_texts: list[pngchunks.TextChunk] | None = None
 
     def warn(self, message: str) -> None:
         message = _clip(message[:300])
@@ -320,6 +330,7 @@ def _scan_png(ctx: _Context, result: dict[str, Any]) -> None:
     # character at most in UTF-8), the XMP packet up to its own limit, and within a budget
     # for the whole file so that thousands of small compressed chunks cannot add up.
     budget = pngchunks.MAX_TOTAL_TEXT_BYTES
+    decoded: list[pngchunks.TextChunk] | None = []
     for chunk in pngchunks.iter_chunks(ctx.data, png_warnings):
         if (not names or names[-1] != chunk.type) and len(names) < MAX_LIST:
             names.append(chunk.type)
@@ -340,6 +351,11 @@ def _scan_png(ctx: _Context, result: dict[str, Any]) -> None:
             text = pngchunks.decode_text_chunk(chunk, png_warnings, max_bytes=limit)
             if text is None:
                 continue
+            if decoded is not None:
+                if text.truncated:  # text_chunks, with its larger limit, might not cut it
+                    decoded = None
+                else:
+                    decoded.append(text)
             if text.chunk != "tEXt":
                 budget -= len(text.text)
             if text.keyword == "XML:com.adobe.xmp":
@@ -362,6 +378,7 @@ def _scan_png(ctx: _Context, result: dict[str, Any]) -> None:
             if text.translated_keyword:
                 entry["translated_keyword"] = text.translated_keyword
             texts.append(entry)
+    ctx.png_texts = decoded
     for message in png_warnings:
         ctx.warn(message)
     if bad_crc:

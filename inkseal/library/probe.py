@@ -24,6 +24,8 @@ from inkseal.library.imaging import MAX_PIXELS, DecodeError, open_image
 if TYPE_CHECKING:
     from PIL import Image
 
+    from inkseal.library.pngchunks import TextChunk
+
 # Larger files are refused rather than read whole into memory.
 MAX_FILE_BYTES = 1 << 30
 SUPPORTED = "JPEG, PNG, WebP, GIF, TIFF, BMP, HEIC/HEIF or AVIF"
@@ -128,11 +130,16 @@ def _extract_metadata() -> Callable[..., dict[str, Any]]:
 
 
 def metadata_of(
-    data: bytes, fmt: Format, img: Image.Image | None, *, complete: bool = True
+    data: bytes,
+    fmt: Format,
+    img: Image.Image | None,
+    *,
+    complete: bool = True,
+    png_texts: list[tuple[TextChunk, ...]] | None = None,
 ) -> dict[str, Any]:
     try:
         found: dict[str, Any] = _extract_metadata()(
-            data, fmt.name, img, complete=complete, xmp_keys=XMP_KEYS
+            data, fmt.name, img, complete=complete, xmp_keys=XMP_KEYS, png_texts=png_texts
         )
         return found
     except Exception as exc:  # untrusted input: a reader bug must not lose the file
@@ -205,7 +212,10 @@ def probe_file(raw: RawFile, *, open_now: bool = True, complete: bool = True) ->
     if open_now or fmt.name in needs or size is None or size[0] * size[1] > MAX_PIXELS // 2:
         _ = facts.image
     image_now = facts.image if facts.opened else None
-    facts.metadata = metadata_of(raw.data, fmt, image_now, complete=complete)
+    shared: list[tuple[TextChunk, ...]] = []
+    facts.metadata = metadata_of(raw.data, fmt, image_now, complete=complete, png_texts=shared)
+    if shared:  # the PNG text chunks the reading decoded, for detectors: not decoded again
+        facts.png_texts = list(shared[0])
     detection = detect_file(facts)
     metadata = facts.metadata
     if detection.c2pa is not None:

@@ -11,6 +11,7 @@ import codecs
 import io
 import struct
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -438,6 +439,52 @@ def test_kept_xmp_near_and_past_the_cap_on_values(
     assert light["warnings"] == full["warnings"]
     assert ("Made with AI" in str(cut)) == (count < 2000)
     assert bool(streamed) == (count > 1000)  # counted in C, then left to expat
+
+
+def test_png_text_chunks_are_decoded_once_and_handed_to_the_detectors(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from PIL import PngImagePlugin
+
+    from inkseal.library import pngchunks
+    from inkseal.library.probe import RawFile, probe_file
+    from tests.detect_helpers import assert_png_texts_shared_alike
+
+    def png(**chunks: tuple[str, str]) -> bytes:
+        info = PngImagePlugin.PngInfo()
+        for key, (kind, text) in chunks.items():
+            if kind == "iTXt":
+                info.add_itxt(key, text, zip=True)
+            else:
+                info.add_text(key, text, zip=kind == "zTXt")
+        buf = io.BytesIO()
+        gradient((8, 8)).save(buf, "PNG", pnginfo=info)
+        return buf.getvalue()
+
+    plain = png(
+        parameters=("tEXt", "a heron\nSteps: 20, Seed: 1"),
+        Comment=("zTXt", "{}"),
+        prompt=("iTXt", '{"1": {}}'),
+    )
+    assert assert_png_texts_shared_alike(plain)
+    # A text the metadata reading cuts (past 256 KiB) is decoded again, in full, for the
+    # detectors: nothing is handed on.
+    long_one = png(parameters=("zTXt", "x" * 300_000), Dream=("tEXt", "y"))
+    assert not assert_png_texts_shared_alike(long_one)
+    calls: list[bytes] = []
+    real = pngchunks.text_chunks
+
+    def counting(data: bytes, *args: Any, **kwargs: Any) -> Any:
+        calls.append(data)
+        return real(data, *args, **kwargs)
+
+    monkeypatch.setattr(pngchunks, "text_chunks", counting)
+    for data, handed in ((plain, True), (long_one, False)):
+        raw = RawFile(Path("x.png"), data, "0" * 64, datetime.now(UTC))
+        calls.clear()
+        for complete in (True, False):
+            probe_file(raw, open_now=False, complete=complete)
+        assert (not calls) == handed
 
 
 @NEEDS_CORPUS
