@@ -217,3 +217,58 @@ def _tiff_size(data: bytes) -> tuple[int, int] | None:
             break  # entries are sorted by tag
     w, h = found.get(256), found.get(257)
     return (w, h) if w and h else None
+
+
+# Sub-block lengths looked at in one go when skipping a run of full (255-byte) sub-blocks,
+# which is what an image's compressed data almost always is.
+_GIF_RUN = 64
+_GIF_MAX_STEPS = 1_000_000
+
+
+def gif_application_blocks(data: bytes) -> list[tuple[bytes, int]] | None:
+    """(identifier and authentication code, offset of the extension's introducer) for every
+    application extension of a GIF, in file order; None when the blocks cannot be walked to
+    the trailer (damage, truncation, an unknown block), so that the caller can search.
+
+    Image data is skipped by its sub-block lengths, a run of full sub-blocks at a time (a
+    strided slice of their length bytes), so that the walk costs a few steps a frame.
+    """
+    if len(data) < 13 or data[:6] not in (b"GIF87a", b"GIF89a"):
+        return None
+    size = len(data)
+    packed = data[10]
+    pos = 13 + (3 << ((packed & 7) + 1) if packed & 0x80 else 0)
+    found: list[tuple[bytes, int]] = []
+    in_blocks = False  # inside a run of data sub-blocks, up to the empty one
+    for _ in range(_GIF_MAX_STEPS):
+        if pos >= size:
+            return None
+        if in_blocks:
+            length = data[pos]
+            if length == 0:
+                pos += 1
+                in_blocks = False
+            elif length == 255:
+                lengths = data[pos : pos + 256 * _GIF_RUN : 256]
+                pos += 256 * (len(lengths) - len(lengths.lstrip(b"\xff")))
+            else:
+                pos += 1 + length
+            continue
+        introducer = data[pos]
+        if introducer == 0x3B:  # the trailer
+            return found
+        if introducer == 0x21:  # an extension: its label, then its sub-blocks
+            if pos + 1 >= size:
+                return None
+            if data[pos + 1] == 0xFF and pos + 14 <= size and data[pos + 2] == 11:
+                found.append((data[pos + 3 : pos + 14], pos))
+            pos += 2
+        elif introducer == 0x2C:  # an image: descriptor, colour table, code size, data
+            if pos + 10 > size:
+                return None
+            local = data[pos + 9]
+            pos += 10 + (3 << ((local & 7) + 1) if local & 0x80 else 0) + 1
+        else:
+            return None
+        in_blocks = True
+    return None

@@ -40,7 +40,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, cast
 
 from inkseal.library import pngchunks
-from inkseal.library.formats import iter_jpeg_segments, jpeg_marker_name
+from inkseal.library.formats import gif_application_blocks, iter_jpeg_segments, jpeg_marker_name
 
 if TYPE_CHECKING:
     from xml.etree.ElementTree import Element
@@ -455,16 +455,21 @@ def _scan_gif(ctx: _Context, result: dict[str, Any]) -> None:
 
 
 def _search_xmp(data: bytes, ctx: _Context) -> bytes | None:
+    at = 0
     if ctx.fmt == "GIF":
-        # GIF keeps XMP in an application extension named "XMP Data" with the code "XMP":
-        # one search for that name spares two over the whole (often large) file.
-        at = data.find(b"XMP DataXMP")
+        # GIF keeps XMP in an application extension named "XMP Data" with the code "XMP".
+        # Its blocks are walked (the frames' data skipped by their lengths); a file whose
+        # blocks cannot be walked is searched for the name instead.
+        blocks = gif_application_blocks(data)
+        if blocks is None:
+            at = data.find(b"XMP DataXMP")
+        else:
+            at = next((where + 3 for name, where in blocks if name == b"XMP DataXMP"), -1)
         if at < 0:
             return None
-        data = data[at:]
-    start = data.find(b"<x:xmpmeta")
+    start = data.find(b"<x:xmpmeta", at)
     if start < 0:
-        start = data.find(b"<x:xapmeta")
+        start = data.find(b"<x:xapmeta", at)
         closing = b"</x:xapmeta>"
     else:
         closing = b"</x:xmpmeta>"

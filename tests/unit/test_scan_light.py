@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 from PIL import Image
 
-from inkseal.library import metadata
+from inkseal.library import formats, metadata
 from inkseal.library.detect.base import XMP_KEYS, FileFacts
 from inkseal.library.detect.comfyui import _PREFIXED as PREFIXED
 from inkseal.library.detect.run import detect_file
@@ -643,11 +643,13 @@ def test_tiff_size_big_endian_and_unsorted() -> None:
     assert dimensions(tiff("<", [(258, 3, 8), (256, 3, 5), (257, 3, 7)]), fmt) is None
 
 
-def _gif_with_application_block(identifier: bytes, payload: bytes) -> bytes:
+def _gif_with_application_block(identifier: bytes, payload: bytes, frames: int = 1) -> bytes:
     """A GIF with an application extension holding `payload` the way XMP's writers store
-    it: the raw bytes, then the 257-byte "magic trailer" that lets block readers skip it."""
+    it: the raw bytes, then the 257-byte "magic trailer" that lets block readers skip it.
+    Put after `frames` frames of noise (compressed data in runs of full sub-blocks)."""
     out = io.BytesIO()
-    Image.new("P", (4, 3)).save(out, "GIF")
+    images = [Image.effect_noise((90, 70), 80 + 10 * i).convert("P") for i in range(frames)]
+    images[0].save(out, "GIF", save_all=True, append_images=images[1:])
     gif = out.getvalue()
     trailer = b"\x01" + bytes(range(255, -1, -1)) + b"\x00"
     extension = b"\x21\xff\x0b" + identifier + payload + trailer
@@ -664,6 +666,51 @@ def test_gif_xmp_is_read_from_its_application_extension() -> None:
     # Anywhere else (here an application block of another name) it is not the file's XMP.
     other = _gif_with_application_block(b"NOTXMP 1.00", packet)
     assert "xmp" not in metadata.extract_metadata(other, "GIF", open_image(other))
+    # After many frames, found by walking the blocks; in a file cut short (no trailer, the
+    # blocks cannot be walked to the end), by searching for the name.
+    late = _gif_with_application_block(b"XMP DataXMP", packet, frames=6)
+    assert [name for name, _ in formats.gif_application_blocks(late) or []] == [b"XMP DataXMP"]
+    cut = late[:-1]
+    assert formats.gif_application_blocks(cut) is None
+    for gif in (late, cut):
+        found = metadata.extract_metadata(gif, "GIF", None, complete=False, xmp_keys=XMP_KEYS)
+        assert found["xmp"]["xmp:CreatorTool"] == "Midjourney"
+
+
+def _gif_blocks_one_by_one(data: bytes) -> list[tuple[bytes, int]] | None:
+    """What gif_application_blocks finds, by the plainest walk: one sub-block at a time."""
+    packed = data[10]
+    pos = 13 + (3 << ((packed & 7) + 1) if packed & 0x80 else 0)
+    found = []
+    while pos < len(data):
+        if data[pos] == 0x3B:
+            return found
+        if data[pos] == 0x21:
+            if data[pos + 1] == 0xFF and data[pos + 2] == 11:
+                found.append((data[pos + 3 : pos + 14], pos))
+            pos += 2
+        elif data[pos] == 0x2C:
+            local = data[pos + 9]
+            pos += 11 + (3 << ((local & 7) + 1) if local & 0x80 else 0)
+        else:
+            return None
+        while pos < len(data) and data[pos]:
+            pos += 1 + data[pos]
+        pos += 1
+    return None
+
+
+@pytest.mark.parametrize("frames", [1, 3, 12])
+def test_gif_blocks_are_walked_as_one_sub_block_at_a_time_would(frames: int) -> None:
+    for identifier in (b"XMP DataXMP", b"C2PA_GIF\x01\x00\x00", b"ICCRGBG1012"):
+        data = _gif_with_application_block(identifier, b"<x:xmpmeta/>" * 40, frames)
+        walked = formats.gif_application_blocks(data)
+        assert walked is not None and walked == _gif_blocks_one_by_one(data)
+        assert walked[-1][0] == identifier
+    corpus = CORPUS / "format__animated-90frames.gif"
+    if corpus.exists():
+        data = corpus.read_bytes()
+        assert formats.gif_application_blocks(data) == _gif_blocks_one_by_one(data)
 
 
 # --------------------------------------------------------------------------------------------
