@@ -90,6 +90,7 @@ def extract_metadata(
     *,
     complete: bool = True,
     xmp_keys: Collection[str] | None = None,
+    iptc_keys: Collection[str] | None = None,
     png_texts: list[tuple[pngchunks.TextChunk, ...]] | None = None,
 ) -> dict[str, Any]:
     """Read the metadata of one image file held in memory.
@@ -103,7 +104,8 @@ def extract_metadata(
     metadata: EXIF is then read by our own directory walk, which gives the text tags of IFD0
     and the EXIF IFD (all that detectors read), instead of by exifread, which formats every
     tag for display and costs as much as the rest of the reading together; and when
-    ``xmp_keys`` is given, only the top-level XMP properties it names are kept.
+    ``xmp_keys`` is given, only the top-level XMP properties it names are kept, and when
+    ``iptc_keys`` is, only the IPTC datasets it names are decoded.
 
     ``png_texts``, when given, receives a PNG's text chunks as decoded on the way (all of
     them, in file order, the XMP one too) if none had to be cut: what
@@ -115,6 +117,8 @@ def extract_metadata(
     ctx = _Context(data=data, fmt=_normalise_format(fmt), image=image, complete=complete)
     if not complete and xmp_keys is not None:
         ctx.xmp_keys = _with_extended_xmp(frozenset(xmp_keys))
+    if not complete and iptc_keys is not None:
+        ctx.iptc_keys = frozenset(iptc_keys)
     result: dict[str, Any] = {}
     steps: tuple[tuple[str, Callable[[_Context, dict[str, Any]], None]], ...] = (
         ("container", _scan_container),
@@ -165,6 +169,7 @@ class _Context:
     # With complete=False: the top-level XMP properties to keep (the rest are skipped), and
     # how many elements and attributes the packets hold (no more values than that).
     xmp_keys: frozenset[str] | None = None
+    iptc_keys: frozenset[str] | None = None  # the IPTC datasets to decode (None: all)
     xmp_values: int = 0
     warnings: list[str] = field(default_factory=list)
     # Raw pieces found while walking the container, decoded by the later steps.
@@ -1834,7 +1839,7 @@ def _read_iptc(ctx: _Context, result: dict[str, Any]) -> None:
         raw = _irb_resources(ctx.photoshop_irb, ctx).get(0x0404)
     if not raw:
         return
-    iptc = parse_iptc(raw, ctx.warn)
+    iptc = parse_iptc(raw, ctx.warn, keep=ctx.iptc_keys)
     if iptc:
         result["iptc"] = iptc
 
@@ -1869,10 +1874,16 @@ def _irb_resources(buf: bytes, ctx: _Context) -> dict[int, bytes]:
     return found
 
 
-def parse_iptc(raw: bytes, warn: Callable[[str], None] | None = None) -> dict[str, Any]:
+def parse_iptc(
+    raw: bytes,
+    warn: Callable[[str], None] | None = None,
+    *,
+    keep: Collection[str] | None = None,
+) -> dict[str, Any]:
     """Parse an IPTC IIM byte stream into {"ObjectName": ..., "Keywords": [...], ...}.
 
     Only record 2 (application data) is returned; unknown datasets appear as "2:NNN".
+    With `keep`, only the datasets it names are decoded and returned.
     """
 
     def note(message: str) -> None:
@@ -1912,6 +1923,8 @@ def parse_iptc(raw: bytes, warn: Callable[[str], None] | None = None) -> dict[st
         if record != 2 or number in _IPTC_BINARY:
             continue
         name = _IPTC_NAMES.get(number, f"2:{number}")
+        if keep is not None and name not in keep:
+            continue
         item: Any
         if number == 0:
             item = int.from_bytes(value[:4], "big")

@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from inkseal.library.detect.base import XMP_KEYS, FileFacts
+from inkseal.library.detect.base import IPTC_KEYS, XMP_KEYS, FileFacts
 from inkseal.library.detect.run import Detection, detect_file
 from inkseal.library.formats import Format, camera_raw_kind, dimensions, sniff
 from inkseal.library.imaging import MAX_PIXELS, DecodeError, open_image
@@ -139,7 +139,13 @@ def metadata_of(
 ) -> dict[str, Any]:
     try:
         found: dict[str, Any] = _extract_metadata()(
-            data, fmt.name, img, complete=complete, xmp_keys=XMP_KEYS, png_texts=png_texts
+            data,
+            fmt.name,
+            img,
+            complete=complete,
+            xmp_keys=XMP_KEYS,
+            iptc_keys=IPTC_KEYS,
+            png_texts=png_texts,
         )
         return found
     except Exception as exc:  # untrusted input: a reader bug must not lose the file

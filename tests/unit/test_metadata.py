@@ -988,6 +988,17 @@ def test_parse_iptc() -> None:
     }
 
 
+def test_parse_iptc_keeps_only_what_it_is_asked_for() -> None:
+    raw = iim(2, 5, b"Heron") + iim(2, 110, b"AI generated") + iim(2, 25, b"a") + iim(2, 25, b"b")
+    assert parse_iptc(raw, keep={"Credit", "Keywords"}) == {
+        "Credit": "AI generated",
+        "Keywords": ["a", "b"],
+    }
+    warnings: list[str] = []
+    assert parse_iptc(raw[:-1], warnings.append, keep={"Credit"}) == {"Credit": "AI generated"}
+    assert warnings == ["IPTC: dataset 2:25 is truncated"]  # the walk is the same
+
+
 def test_parse_iptc_latin1_and_damage() -> None:
     warnings: list[str] = []
     raw = iim(2, 5, "Héron".encode("latin-1")) + iim(2, 90, b"Paris")[:-2] + b"\x00"

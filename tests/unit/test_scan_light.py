@@ -19,7 +19,7 @@ import pytest
 from PIL import Image
 
 from inkseal.library import formats, metadata
-from inkseal.library.detect.base import XMP_KEYS, FileFacts
+from inkseal.library.detect.base import IPTC_KEYS, XMP_KEYS, FileFacts
 from inkseal.library.detect.comfyui import _PREFIXED as PREFIXED
 from inkseal.library.detect.run import detect_file
 from inkseal.library.formats import Format, dimensions, sniff
@@ -492,10 +492,14 @@ def test_kept_xmp_of_every_corpus_file() -> None:
     packets = 0
     for path, data, fmt, image in corpus_images():
         full = metadata.extract_metadata(data, fmt.name, image)
-        light = metadata.extract_metadata(data, fmt.name, image, complete=False, xmp_keys=XMP_KEYS)
+        light = metadata.extract_metadata(
+            data, fmt.name, image, complete=False, xmp_keys=XMP_KEYS, iptc_keys=IPTC_KEYS
+        )
         wanted = XMP_KEYS | {"xmpNote:HasExtendedXMP"}
         cut = {k: v for k, v in full.get("xmp", {}).items() if k.split("/")[0] in wanted}
         assert light.get("xmp", {}) == cut, path.name
+        iptc = {k: v for k, v in full.get("iptc", {}).items() if k in IPTC_KEYS}
+        assert light.get("iptc", {}) == iptc, path.name
         packets += "xmp_size" in full
         xmp_warnings = [w for w in full["warnings"] if w.startswith("XMP")]
         assert [w for w in light["warnings"] if w.startswith("XMP")] == xmp_warnings
@@ -557,24 +561,56 @@ def _made_xmp_files(tmp_path: Path) -> Iterator[bytes]:
         yield png_with_xmp(tmp_path / "p.png", PACKETS[name].decode("latin-1")).read_bytes()
 
 
-def test_detectors_read_only_the_xmp_properties_scan_keeps(tmp_path: Path) -> None:
-    files = [p.read_bytes() for p in corpus_files()] + list(_made_xmp_files(tmp_path))
+def _jpeg_with_iptc(**datasets: str) -> bytes:
+    """A JPEG whose Photoshop APP13 segment holds these IPTC datasets (by name)."""
+    numbers = {name: n for n, name in metadata._IPTC_NAMES.items()}
+    iim = b"".join(
+        bytes([0x1C, 2, numbers[name]]) + struct.pack(">H", len(v.encode())) + v.encode()
+        for name, v in datasets.items()
+    )
+    resource = b"8BIM\x04\x04\x00\x00" + struct.pack(">I", len(iim)) + iim
+    resource += b"\x00" * (len(resource) % 2)
+    body = b"Photoshop 3.0\x00" + resource
+    data = jpeg_bytes()
+    return data[:2] + b"\xff\xed" + struct.pack(">H", len(body) + 2) + body + data[2:]
+
+
+def _asked_by_detectors(files: list[bytes], section: str) -> tuple[set[str], int]:
+    """The keys of a metadata section ("xmp", "iptc") that the detectors ask for over these
+    files, and how many files have the section; fails if a detector reads it whole."""
     asked: set[str] = set()
-    with_xmp = 0
+    having = 0
     for data in files:
         fmt = sniff(data)
         if fmt is None:
             continue
         image = _image(data)
         found = metadata.extract_metadata(data, fmt.name, image)
-        if "xmp" not in found:
+        if section not in found:
             continue
-        with_xmp += 1
-        recording = _Recording(found["xmp"])
-        found["xmp"] = recording
+        having += 1
+        recording = _Recording(found[section])
+        found[section] = recording
         detect_file(FileFacts(data, fmt.name, found, image))
-        assert not recording.whole, "a detector read XMP whole: scan would miss properties"
+        assert not recording.whole, f"a detector read {section} whole: scan would miss some"
         asked |= recording.asked
+        assert_scan_reads_alike(data)
+    return asked, having
+
+
+def test_detectors_read_only_the_iptc_datasets_scan_keeps() -> None:
+    files = [p.read_bytes() for p in corpus_files()] + [
+        _jpeg_with_iptc(**{name: "Made with AI by Midjourney" for name in IPTC_KEYS}),
+        _jpeg_with_iptc(Credit="AI generated", Headline="x", Keywords="y"),
+    ]
+    asked, with_iptc = _asked_by_detectors(files, "iptc")
+    assert with_iptc >= 5
+    assert asked == IPTC_KEYS, asked ^ IPTC_KEYS
+
+
+def test_detectors_read_only_the_xmp_properties_scan_keeps(tmp_path: Path) -> None:
+    files = [p.read_bytes() for p in corpus_files()] + list(_made_xmp_files(tmp_path))
+    asked, with_xmp = _asked_by_detectors(files, "xmp")
     assert with_xmp >= 10
     assert asked <= XMP_KEYS | {"xmpNote:HasExtendedXMP"}, asked - XMP_KEYS
     # Every listed key is read by some detector (no stale names that slow scan down).

@@ -176,4 +176,9 @@ XMP_KEYS = frozenset(
 )
 
 
+# The IPTC IIM datasets detectors read; `scan` decodes only these (tests/unit/
+# test_scan_light.py fails when a detector reads one not named here).
+IPTC_KEYS = frozenset({"Credit", "Caption-Abstract", "Source", "OriginatingProgram"})
+
+
 Detector = Callable[[FileFacts], list[Finding]]
