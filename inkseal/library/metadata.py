@@ -160,7 +160,7 @@ class _ExtendedXmp:
     parts: dict[int, bytes] = field(default_factory=dict)
 
 
-@dataclass
+@dataclass(slots=True)
 class _Context:
     data: bytes
     fmt: str
@@ -578,7 +578,7 @@ _SKIP_EXIF_TAGS = {
 }
 
 
-@dataclass
+@dataclass(slots=True)
 class _TiffScan:
     """What our own walk over a TIFF/EXIF structure found."""
 
@@ -1317,17 +1317,17 @@ def _prepare_packet(raw: bytes) -> bytes:
 
 def _parse_xmp(raw: bytes, ctx: _Context, label: str = "XMP") -> dict[str, Any] | None:
     """Parse an XMP packet safely and flatten it; None (with a warning) if it is unreadable."""
-    from xml.etree.ElementTree import ParseError
-
-    import defusedxml
-    import defusedxml.ElementTree as SafeET
-
     packet = _prepare_packet(raw)
     if not packet:
         ctx.warn(f"{label}: empty packet")
         return None
     if ctx.xmp_keys is not None:
         return _parse_xmp_kept(packet, ctx, label, ctx.xmp_keys)
+    from xml.etree.ElementTree import ParseError
+
+    import defusedxml
+    import defusedxml.ElementTree as SafeET
+
     declared: dict[str, str] = {}
     try:
         events = SafeET.iterparse(
@@ -1387,6 +1387,16 @@ def _parse_xmp_kept(
 _XML_ENCODING = re.compile(rb"""<\?xml[^>]*?encoding\s*=\s*["']([A-Za-z0-9._-]+)["']""")
 
 
+@functools.cache
+def _lxml_etree() -> Any:
+    """lxml.etree, imported on first use; None where lxml is missing."""
+    try:
+        from lxml import etree
+    except ImportError:
+        return None
+    return etree
+
+
 _LXML_PARSERS = threading.local()
 
 
@@ -1396,9 +1406,7 @@ def _lxml_parser() -> Any:
     comments and processing instructions left out of the tree, as ElementTree does."""
     parser = getattr(_LXML_PARSERS, "parser", None)
     if parser is None:
-        from lxml import etree
-
-        parser = etree.XMLParser(
+        parser = _lxml_etree().XMLParser(
             resolve_entities=False,
             no_network=True,
             load_dtd=False,
@@ -1414,9 +1422,7 @@ def _lxml_parser() -> Any:
 def _count_values() -> Any:
     """An XPath that counts a tree's elements and attributes as expat's handlers see them
     (namespace declarations are not attributes there either)."""
-    from lxml import etree
-
-    return etree.XPath("count(//*) + count(//@*)")
+    return _lxml_etree().XPath("count(//*) + count(//@*)")
 
 
 class _DeclaredNamespaces(dict[str, str]):
@@ -1429,10 +1435,8 @@ class _DeclaredNamespaces(dict[str, str]):
 
     def get(self, uri: str, default: Any = None) -> Any:
         if self._root is not None:
-            from lxml import etree
-
             root, self._root = self._root, None
-            for _event, (prefix, declared) in etree.iterwalk(root, events=("start-ns",)):
+            for _event, (prefix, declared) in _lxml_etree().iterwalk(root, events=("start-ns",)):
                 if len(self) >= 200:
                     break
                 self.setdefault(declared, prefix or "")
@@ -1452,13 +1456,12 @@ def _parse_xmp_kept_fast(
     expat costs without handlers, and the flattener then visits only the kept properties.
     It is taken only where the two parsers agree: 8-bit packets in UTF-8 (or ASCII) with no
     DTD (also where entities would be declared), parsed without a single error or warning
-    from libxml2 (an unbound prefix, a relative namespace URI: expat's reading decides those),
-    and with fewer elements and attributes than the cap on values, bounded from above by
-    counting "<" and "=" (the cap's other side is read in full by `_read_xmp`).
+    from libxml2 (an unbound prefix, say: expat's reading decides those), and with fewer
+    elements and attributes than the cap on values (the cap's other side is read in full by
+    `_read_xmp`).
     """
-    try:
-        from lxml import etree
-    except ImportError:  # the streamed reading needs nothing but the standard library
+    etree = _lxml_etree()
+    if etree is None:  # the streamed reading needs nothing but the standard library
         return None
     # An entity can only be declared inside a DOCTYPE, and outside one it is an error.
     if not packet.startswith(b"<") or b"<!DOCTYPE" in packet:
@@ -1606,6 +1609,12 @@ _FEW_ATTRIBUTES = 8
 
 
 @functools.cache
+def _kept_locals(keep: frozenset[str]) -> frozenset[str]:
+    """The local parts of the kept keys ("CreatorTool" of "xmp:CreatorTool")."""
+    return frozenset(key.rpartition(":")[2] for key in keep)
+
+
+@functools.cache
 def _kept_standard_names(keep: frozenset[str]) -> tuple[tuple[str, str], ...]:
     """("{uri}local", key) for every kept key whose prefix is a standard namespace's."""
     uris = {prefix: uri for uri, prefix in _XMP_PREFIXES.items()}
@@ -1670,18 +1679,21 @@ class _XmpFlattener:
 
     def kept_key(self, name: str, attribute: bool) -> str | None:
         """The key of a top-level property (an attribute or a child of a description) when
-        `keep` keeps it, else None; remembered for names in the standard namespaces, whose
-        key is the same in every packet."""
+        `keep` keeps it, else None; remembered where it is the same in every packet: for
+        names in the standard namespaces, and for names whose local part no kept key has
+        (the packet's own prefixes, looked up only for the rest, cannot make them kept)."""
         keep = self.keep or frozenset()
-        syntax = name.startswith((f"{{{_RDF}}}", f"{{{_XML_NS}}}"))
-        if attribute and (not name.startswith("{") or syntax):
+        uri, brace, local = name[1:].partition("}") if name.startswith("{") else ("", "", name)
+        same_everywhere = not uri or uri in _XMP_PREFIXES
+        if attribute and (not brace or uri in (_RDF, _XML_NS)):
             key = None  # attributes in no namespace, and RDF/XML syntax, are not properties
+        elif local not in _kept_locals(keep):
+            key, same_everywhere = None, True
         else:
             qname = self.qname(name)
             key = qname if qname in keep else None
-        uri = name[1:].partition("}")[0] if name.startswith("{") else ""
         cache = _KEPT_KEYS.setdefault((attribute, keep), {})
-        if (not uri or uri in _XMP_PREFIXES) and len(cache) < 10_000:
+        if same_everywhere and len(cache) < 10_000:
             cache[name] = key
         return key
 
