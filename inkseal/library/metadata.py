@@ -858,9 +858,11 @@ def _walked_exif(scan: _TiffScan) -> dict[str, str] | None:
     sizes = _TIFF_TYPE_SIZES
     pointers = (_EXIF_IFD_POINTER, _GPS_IFD_POINTER, _INTEROP_IFD_POINTER)
     texts: dict[str, dict[int, str]] = {}
+    tag_sets: dict[str, set[int]] = {}
     for name, entries in by_name.items():
         allowed = known[name][1]
-        if len({e[0] for e in entries}) != len(entries):
+        tags = tag_sets[name] = {e[0] for e in entries}
+        if len(tags) != len(entries):
             return None
         names_read = _TEXT_TAGS_READ if name in ("IFD0", "EXIF IFD") else ()
         table = tables.get(name) or EXIF_TAGS
@@ -869,17 +871,20 @@ def _walked_exif(scan: _TiffScan) -> dict[str, str] | None:
             width = sizes.get(kind, 0) * count
             if width > 4 and offset_at(tiff, pos)[0] + width > size:
                 return None  # exifread may fail on a value past the data: let it
-            if tag in pointers:
-                if tag not in allowed or kind not in (4, 13) or count != 1:
+            if kind != 2 and (count > 64 or kind not in (1, 6, 7)):
+                # Numbers, or blobs the full reading leaves out too: the commonest case.
+                if tag in pointers:
+                    if tag not in allowed or kind not in (4, 13) or count != 1:
+                        return None
+                elif tag in names_read and tag not in IGNORE_TAGS:
                     return None
                 continue
+            if tag in pointers:
+                return None  # a pointer of a type exifread would not follow
             if tag in IGNORE_TAGS:
                 continue
-            if kind != 2:
-                if tag in names_read:
-                    return None
-                if count > 64 or kind not in (1, 6, 7):
-                    continue  # numbers, or blobs the full reading leaves out too
+            if kind != 2 and tag in names_read:
+                return None
             start = pos if count <= 4 else offset_at(tiff, pos)[0]
             raw = tiff[start : start + min(count, 4 * MAX_STRING)]
             entry = table.get(tag)
@@ -890,12 +895,12 @@ def _walked_exif(scan: _TiffScan) -> dict[str, str] | None:
             if text is not None:
                 found[tag] = text
         texts[name] = found
-    if _GPS_IFD_POINTER in {e[0] for e in by_name.get("IFD0", [])} and "GPS IFD" not in by_name:
+    ifd0_tags = tag_sets.get("IFD0", set())
+    if _GPS_IFD_POINTER in ifd0_tags and "GPS IFD" not in by_name:
         return None
-    if _EXIF_IFD_POINTER in {e[0] for e in by_name.get("IFD0", [])} and "EXIF IFD" not in by_name:
+    if _EXIF_IFD_POINTER in ifd0_tags and "EXIF IFD" not in by_name:
         return None
-    exif_entries = by_name.get("EXIF IFD", [])
-    if _INTEROP_IFD_POINTER in {e[0] for e in exif_entries} and "Interop IFD" not in by_name:
+    if _INTEROP_IFD_POINTER in tag_sets.get("EXIF IFD", set()) and "Interop IFD" not in by_name:
         return None
 
     out: dict[str, str] = {}
