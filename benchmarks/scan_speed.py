@@ -15,7 +15,9 @@ Target (issue "What files say about themselves"): scan costs at most 1.3x readin
 alone. The hash is in the target's baseline because the issue's output carries each file's
 SHA-256, and on a 1.2 MB JPEG the hash alone costs more than twice the whole EXIF reading:
 without it no conforming scan could meet the target on ordinary photos. Best of several
-rounds, interleaved. Also prints scan's files/s over the whole of ../shared/corpus.
+rounds: the target's baseline and the two scans interleaved in rounds of their own, the
+other baselines in rounds of theirs (see `compare`). Also prints scan's files/s over the
+whole of ../shared/corpus.
 
     .venv/bin/python benchmarks/scan_speed.py [--files 200]
 """
@@ -124,30 +126,46 @@ def scan_command(files: list[Path]) -> float:
     return time.perf_counter() - start
 
 
-def compare(label: str, files: list[Path], rounds: int) -> dict[str, Any]:
-    runs: dict[str, Callable[[], float]] = {
-        TARGET_BASELINE: lambda: read_exif(files, hashed=True),
-        "exifread, details=False": lambda: read_exif(files),
-        "exifread standard call (maker notes too)": lambda: read_exif(files, details=True),
-        "SHA-256 alone": lambda: hash_only(files),
-        "scan, one thread": lambda: scan_all(files),
-        "scan as the command runs": lambda: scan_command(files),
-    }
+def _best(runs: dict[str, Callable[[], float]], rounds: int) -> dict[str, float]:
+    """The best time of each run over `rounds` rounds, the runs interleaved within a round
+    so that a slow moment of the machine hits all of them."""
     for run in runs.values():
         run()  # warm the page cache and the imports
     best = {name: float("inf") for name in runs}
-    for _ in range(rounds):  # interleaved, so that a slow moment of the machine hits all
+    for _ in range(rounds):
         for name, run in runs.items():
             best[name] = min(best[name], run())
+    return best
+
+
+def compare(label: str, files: list[Path], rounds: int) -> dict[str, Any]:
+    # The target's comparison is timed on its own: scan and the EXIF reading it is held
+    # against, each right after the other. The other baselines are timed in a round of their
+    # own: exifread's standard call spends tens of milliseconds a pass unpacking maker notes,
+    # and scan timed right after it ran 10-15% slower than right after the target's baseline
+    # (the caches and the allocator hold what that pass left), which is not how the command
+    # runs. Ratios against those other baselines are across the two rounds.
+    scans: dict[str, Callable[[], float]] = {
+        TARGET_BASELINE: lambda: read_exif(files, hashed=True),
+        "scan, one thread": lambda: scan_all(files),
+        "scan as the command runs": lambda: scan_command(files),
+    }
+    best = _best(scans, rounds)
+    others: dict[str, Callable[[], float]] = {
+        "exifread, details=False": lambda: read_exif(files),
+        "exifread standard call (maker notes too)": lambda: read_exif(files, details=True),
+        "SHA-256 alone": lambda: hash_only(files),
+    }
+    best.update(_best(others, rounds))
     n = len(files)
     mb = sum(p.stat().st_size for p in files) / 1e6
-    names = list(runs)
-    baselines, scans = names[:4], names[4:]
+    names = [TARGET_BASELINE, *others]
+    scan_names = [name for name in scans if name != TARGET_BASELINE]
     print(f"{label}: {n} files, {mb:.1f} MB, best of {rounds}")
-    print(f"  {'':44}{'files/s':>10}" + "".join(f"{s.split(' (')[0]:>26}" for s in scans))
+    print(f"  {'':44}{'files/s':>10}" + "".join(f"{s.split(' (')[0]:>26}" for s in scan_names))
     rows = []
-    for base in baselines:
-        ratios = [best[s] / best[base] for s in scans]
+    for base in names:
+        ratios = [best[s] / best[base] for s in scan_names]
         cells = "".join(f"{r:25.2f}x" for r in ratios)
         print(f"  {base:44}{n / best[base]:10.1f}{cells}")
         rows.append(
@@ -158,17 +176,17 @@ def compare(label: str, files: list[Path], rounds: int) -> dict[str, Any]:
                 "scan_command_cost": round(ratios[1], 2),
             }
         )
-    for name in scans:
+    for name in scan_names:
         print(f"  {name:44}{n / best[name]:10.1f}")
     print(f"  (cost of scan / cost of the baseline; target <= {TARGET}x against the first)")
-    worst = max(best[s] for s in scans) / best[TARGET_BASELINE]
+    worst = max(best[s] for s in scan_names) / best[TARGET_BASELINE]
     met = worst <= TARGET
     print(f"  target {'met' if met else 'NOT met'}: {worst:.2f}x {TARGET_BASELINE}")
     return {
         "files": n,
         "megabytes": round(mb, 1),
-        "scan_one_thread_files_per_s": round(n / best[scans[0]], 1),
-        "scan_command_files_per_s": round(n / best[scans[1]], 1),
+        "scan_one_thread_files_per_s": round(n / best[scan_names[0]], 1),
+        "scan_command_files_per_s": round(n / best[scan_names[1]], 1),
         "baselines": rows,
         "target_met": met,
     }
@@ -177,7 +195,7 @@ def compare(label: str, files: list[Path], rounds: int) -> dict[str, Any]:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--files", type=int, default=200)
-    ap.add_argument("--rounds", type=int, default=5)
+    ap.add_argument("--rounds", type=int, default=11)
     ap.add_argument("--data", type=Path, default=Path(tempfile.gettempdir()) / "inkseal-bench")
     ap.add_argument("--out", type=Path, default=RESULTS / "scan_speed.json")
     args = ap.parse_args()
@@ -199,10 +217,12 @@ def main() -> int:
             "Real files without AI metadata (../shared/corpus)", plain, args.rounds
         )
         corpus = sorted(p for p in CORPUS.iterdir() if p.name != "MANIFEST.tsv")
-        start = time.perf_counter()
-        for p in corpus:
-            scan_file(p)
-        took = time.perf_counter() - start
+        took = float("inf")
+        for _ in range(3):
+            start = time.perf_counter()
+            for p in corpus:
+                scan_file(p)
+            took = min(took, time.perf_counter() - start)
         print(
             f"scan over the whole corpus: {len(corpus) / took:.1f} files/s "
             f"({len(corpus)} files, C2PA and generator metadata included)"
