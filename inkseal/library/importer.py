@@ -117,12 +117,12 @@ def collect_files(
         text = os.fspath(raw)
         try:
             is_dir = stat.S_ISDIR(os.stat(text).st_mode)  # one look, following links
-        except FileNotFoundError:
-            if not os.path.islink(text):
+        except (FileNotFoundError, ValueError):  # ValueError: a NUL in the name
+            if not os.path.lexists(text):
                 problems.append(_failed(Path(text), "no such file or folder"))
                 continue
             is_dir = False  # a dangling link: reading it says what is wrong
-        except (OSError, ValueError):
+        except OSError:
             is_dir = False  # unreadable, a link loop...: reading it says what is wrong
         if is_dir:
             for f in _walk(Path(text), problems):

@@ -1392,6 +1392,71 @@ def _parse_xmp_kept(
 _XML_ENCODING = re.compile(rb"""<\?xml[^>]*?encoding\s*=\s*["']([A-Za-z0-9._-]+)["']""")
 
 
+_XPACKET_BEGINS = (b'<?xpacket begin="\xef\xbb\xbf"', b"<?xpacket begin='\xef\xbb\xbf'")
+_PI_TARGET = re.compile(rb"<\?[^\s?]*")
+# Every byte beyond ASCII made 0x80, to find them with bytes.find.
+_HIGH = bytes(range(128)) + b"\x80" * 128
+_MAX_HIGH_RUNS = 10_000
+
+
+def _names_read_alike(packet: bytes) -> bool:
+    """False where a name in a (well-formed) packet, of an element, an attribute, a
+    namespace prefix or a processing instruction, may have a character beyond ASCII:
+    libxml2 takes the wider name characters of XML 1.0's fifth edition (U+0219, U+FEFF,
+    everything past U+FFFF...), expat the older ones, and a packet only one of them reads
+    must go to expat.
+
+    Most packets hold no byte beyond ASCII but the byte order mark of their xpacket header.
+    In the rest, each byte beyond ASCII is placed by the markup before it: after a closed
+    tag (text), inside a quoted value, a comment, CDATA or past a processing instruction's
+    target, it is in no name. Anything else, or any doubt, says False.
+    """
+    if packet.isascii() or (
+        packet.startswith(_XPACKET_BEGINS) and packet[len(_XPACKET_BEGINS[0]) :].isascii()
+    ):
+        return True
+    high = packet.translate(_HIGH)
+    at = high.find(b"\x80")
+    for _ in range(_MAX_HIGH_RUNS):
+        if at < 0:
+            return True
+        lt = packet.rfind(b"<", 0, at)
+        if lt < 0:
+            return False
+        gt = packet.rfind(b">", lt, at)
+        kind = packet[lt + 1 : lt + 2]
+        if gt > lt and not _in_quotes(packet, lt, gt):
+            # Text after a closed tag, as far as the next markup (comments and PIs that
+            # hold a ">" land here too, which is no name either).
+            following = packet.find(b"<", at)
+            at = high.find(b"\x80", following) if following >= 0 else -1
+            continue
+        if kind == b"?":
+            target = _PI_TARGET.match(packet, lt)
+            if target is None or at < target.end():
+                return False
+        elif kind != b"!" and not _in_quotes(packet, lt, at):
+            return False  # in the name of an element or an attribute
+        at = high.find(b"\x80", at + 1)
+    return False
+
+
+def _in_quotes(packet: bytes, start: int, end: int) -> bool:
+    """Whether `end` lies inside a quoted attribute value of the tag that starts at
+    `start` (a tag holds no "<", so its quotes pair up from its start)."""
+    at = start
+    while True:
+        double = packet.find(b'"', at, end)
+        single = packet.find(b"'", at, end)
+        if double < 0 and single < 0:
+            return False
+        opened = double if single < 0 or 0 <= double < single else single
+        closed = packet.find(packet[opened : opened + 1], opened + 1, end)
+        if closed < 0:
+            return True
+        at = closed + 1
+
+
 @functools.cache
 def _lxml_etree() -> Any:
     """lxml.etree, imported on first use; None where lxml is missing."""
@@ -1430,16 +1495,26 @@ def _count_values() -> Any:
     return _lxml_etree().XPath("count(//*) + count(//@*)")
 
 
+class _NotAlike(Exception):
+    """libxml2's tree cannot say what expat would: the packet goes to expat after all."""
+
+
 class _DeclaredNamespaces(dict[str, str]):
     """The packet's namespace declarations, uri -> prefix (the first one of a uri), in
-    document order as expat reports them, looked up from the tree only when first asked."""
+    document order as expat reports them, looked up from the tree only when first asked.
 
-    def __init__(self, root: Any) -> None:
+    An explicit declaration of the xml prefix is one expat reports and libxml2's tree does
+    not: a packet with one raises _NotAlike when asked."""
+
+    def __init__(self, root: Any, packet: bytes) -> None:
         super().__init__()
         self._root: Any = root
+        self._packet = packet
 
     def get(self, uri: str, default: Any = None) -> Any:
         if self._root is not None:
+            if b"xmlns:xml" in self._packet:
+                raise _NotAlike
             root, self._root = self._root, None
             for _event, (prefix, declared) in _lxml_etree().iterwalk(root, events=("start-ns",)):
                 if len(self) >= 200:
@@ -1468,19 +1543,23 @@ def _parse_xmp_kept_fast(
     etree = _lxml_etree()
     if etree is None:  # the streamed reading needs nothing but the standard library
         return None
-    # An entity can only be declared inside a DOCTYPE, and outside one it is an error.
-    if not packet.startswith(b"<") or b"<!DOCTYPE" in packet:
+    # 8-bit only: "<" then a zero byte is UTF-16 or UTF-32 without a byte order mark, which
+    # libxml2 reads and expat refuses. No DTD reaches libxml2 (an entity can only be declared
+    # inside one, and outside one it is an error).
+    if not packet.startswith(b"<") or packet[1:2] == b"\x00" or _has_doctype(packet):
         return None
     if packet.startswith(b"<?xml"):
         declared_encoding = _XML_ENCODING.match(packet, 0, packet.find(b"?>") + 2)
-        if declared_encoding and declared_encoding.group(1).lower() not in (b"utf-8", b"utf8"):
+        # Only "UTF-8" itself: expat reads other names ("utf8" among them) as Python codecs
+        # one byte a character, where libxml2 reads UTF-8.
+        if declared_encoding and declared_encoding.group(1).lower() != b"utf-8":
             return None
     parser = _lxml_parser()
     try:
         root = etree.fromstring(packet, parser)
     except etree.XMLSyntaxError:
         return None
-    if len(parser.error_log):
+    if len(parser.error_log) or not _names_read_alike(packet):
         return None
     # Every element and attribute takes at least four bytes ("<a/>", ' b=""'): a small
     # packet is under the cap without counting, a larger one is counted in C.
@@ -1496,9 +1575,27 @@ def _parse_xmp_kept_fast(
         if len(root):  # an empty <x:xmpmeta/> is valid and says nothing
             ctx.warn(f"{label}: no rdf:RDF element")
         return {}
-    flattener = _XmpFlattener(_DeclaredNamespaces(root), ctx, label, keep)
-    flattener.run(rdf)
+    flattener = _XmpFlattener(_DeclaredNamespaces(root, packet), ctx, label, keep)
+    warned = len(ctx.warnings)
+    try:
+        flattener.run(rdf)
+    except _NotAlike:
+        del ctx.warnings[warned:]
+        ctx.xmp_values -= values
+        return None
     return flattener.out
+
+
+_FIRST_ELEMENT = re.compile(rb"<[^?!]")
+
+
+def _has_doctype(packet: bytes) -> bool:
+    """Whether a packet may hold a DOCTYPE: searched for before the first element, where
+    alone one is read (one further on is an error to either parser), unless a comment
+    there could hide where that is."""
+    first = _FIRST_ELEMENT.search(packet)
+    head = packet if first is None else packet[: first.start()]
+    return b"<!DOCTYPE" in (packet if b"<!--" in head else head)
 
 
 def _parse_xmp_kept_streamed(

@@ -99,6 +99,8 @@ def read_file(path: Path) -> RawFile:
         data = _read_up_to(path, min(st.st_size, MAX_FILE_BYTES) + 1)
     except OSError as exc:
         raise ReadError(_os_reason(exc)) from exc
+    except ValueError as exc:  # a NUL in the name: no file can have it
+        raise ReadError("no such file or folder") from exc
     if not data:
         raise ReadError("the file is empty (0 bytes)")
     if len(data) != st.st_size:

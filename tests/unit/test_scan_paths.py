@@ -134,3 +134,12 @@ class _Grown:
 
     def __getattr__(self, name: str) -> object:
         return getattr(self._real, name)
+
+
+def test_a_name_with_a_nul_byte_is_no_file(tmp_path: Path) -> None:
+    from inkseal.library import probe
+
+    results, _ = scan.scan_paths([str(tmp_path / "a\x00b.png")])
+    assert [r.error for r in results] == ["no such file or folder"]
+    with pytest.raises(probe.ReadError, match="no such file"):
+        probe.read_file(tmp_path / "a\x00b.png")
