@@ -214,7 +214,7 @@ def main() -> int:
             and not r["file"].startswith(("c2pa", "broken"))
         ]
         result["corpus_without_ai_metadata"] = compare(
-            "Real files without AI metadata (../shared/corpus)", plain, args.rounds
+            "Real files without AI metadata (../shared/corpus)", plain, 2 * args.rounds - 1
         )
         corpus = sorted(p for p in CORPUS.iterdir() if p.name != "MANIFEST.tsv")
         took = float("inf")
