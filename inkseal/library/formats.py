@@ -225,10 +225,13 @@ _GIF_RUN = 64
 _GIF_MAX_STEPS = 1_000_000
 
 
-def gif_application_blocks(data: bytes) -> list[tuple[bytes, int]] | None:
+def gif_application_blocks(
+    data: bytes, *, before_first_image: bool = False
+) -> list[tuple[bytes, int]] | None:
     """(identifier and authentication code, offset of the extension's introducer) for every
-    application extension of a GIF, in file order; None when the blocks cannot be walked to
-    the trailer (damage, truncation, an unknown block), so that the caller can search.
+    application extension of a GIF, in file order (with `before_first_image`, of those before
+    its first image only); None when the blocks cannot be walked that far (damage,
+    truncation, an unknown block), so that the caller can search.
 
     Image data is skipped by its sub-block lengths, a run of full sub-blocks at a time (a
     strided slice of their length bytes), so that the walk costs a few steps a frame.
@@ -255,8 +258,8 @@ def gif_application_blocks(data: bytes) -> list[tuple[bytes, int]] | None:
                 pos += 1 + length
             continue
         introducer = data[pos]
-        if introducer == 0x3B:  # the trailer
-            return found
+        if introducer == 0x3B or (introducer == 0x2C and before_first_image):
+            return found  # the trailer, or the first image
         if introducer == 0x21:  # an extension: its label, then its sub-blocks
             if pos + 1 >= size:
                 return None

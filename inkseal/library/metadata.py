@@ -1339,10 +1339,10 @@ def _parse_xmp(raw: bytes, ctx: _Context, label: str = "XMP") -> dict[str, Any] 
             io.BytesIO(packet), events=("start-ns",), forbid_dtd=True, forbid_entities=True
         )
         for _event, item in events:
-            if isinstance(item, tuple) and len(item) == 2 and len(declared) < 200:
+            if isinstance(item, tuple) and len(item) == 2:
                 prefix, uri = item
                 if isinstance(prefix, str) and isinstance(uri, str):
-                    declared.setdefault(uri, prefix)
+                    _declare(declared, prefix, uri)
         root = events.root
     except defusedxml.DTDForbidden:
         ctx.warn(f"{label}: refused, the packet contains a DTD")
@@ -1495,6 +1495,16 @@ def _count_values() -> Any:
     return _lxml_etree().XPath("count(//*) + count(//@*)")
 
 
+_MAX_DECLARED = 200  # namespace declarations remembered per packet
+
+
+def _declare(declared: dict[str, str], prefix: str | None, uri: str) -> None:
+    """Note a namespace declaration, in document order: the first prefix of a URI is the
+    one its keys get."""
+    if len(declared) < _MAX_DECLARED:
+        declared.setdefault(uri, prefix or "")
+
+
 class _NotAlike(Exception):
     """libxml2's tree cannot say what expat would: the packet goes to expat after all."""
 
@@ -1517,9 +1527,7 @@ class _DeclaredNamespaces(dict[str, str]):
                 raise _NotAlike
             root, self._root = self._root, None
             for _event, (prefix, declared) in _lxml_etree().iterwalk(root, events=("start-ns",)):
-                if len(self) >= 200:
-                    break
-                self.setdefault(declared, prefix or "")
+                _declare(self, prefix, declared)
         return super().get(uri, default)
 
 
@@ -1674,8 +1682,8 @@ def _parse_xmp_kept_streamed(
                 parser.CharacterDataHandler = None
 
     def namespace(prefix: str | None, uri: str) -> None:
-        if len(declared) < 200 and isinstance(uri, str):
-            declared.setdefault(uri, prefix or "")
+        if isinstance(uri, str):
+            _declare(declared, prefix, uri)
 
     def refuse(*_args: Any) -> None:
         raise _DtdRefused

@@ -61,23 +61,20 @@ class RawFile:
 
 
 def _read_up_to(path: Path, want: int) -> bytes:
-    """Up to `want` bytes from the start of a file: one read on a plain file descriptor (a
-    buffered file object costs more than the read itself for small files), more if the
-    system hands back less."""
+    """Up to `want` bytes from the start of a file, read on a plain file descriptor (a
+    buffered file object costs more than the read itself for small files), asking again
+    while the system hands back less and the file has more."""
     fd = os.open(path, os.O_RDONLY | getattr(os, "O_BINARY", 0))
     try:
-        data = os.read(fd, want)
-        if 0 < len(data) < want:
-            pieces = [data]
-            got = len(data)
-            while got < want:
-                piece = os.read(fd, want - got)
-                if not piece:
-                    break
-                pieces.append(piece)
-                got += len(piece)
-            data = b"".join(pieces)
-        return data
+        pieces: list[bytes] = []
+        got = 0
+        while got < want:
+            piece = os.read(fd, want - got)
+            if not piece:
+                break
+            pieces.append(piece)
+            got += len(piece)
+        return pieces[0] if len(pieces) == 1 else b"".join(pieces)
     finally:
         os.close(fd)
 

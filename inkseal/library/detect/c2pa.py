@@ -33,7 +33,7 @@ from typing import Any, Final, Literal
 
 from inkseal.library.detect.base import FileFacts, Finding, Verdict, clip
 from inkseal.library.detect.sourcetypes import TERMS, term_of
-from inkseal.library.formats import iter_jpeg_segments
+from inkseal.library.formats import gif_application_blocks, iter_jpeg_segments
 
 __all__ = [
     "C2PASummary",
@@ -188,30 +188,10 @@ def _gif_has_store(data: bytes) -> bool | None:
     before the first image descriptor (the specification's annex on embedding; c2pa-rs stops
     looking there too), so the image data itself, most of an animation, is never searched.
     """
-    if len(data) < 13 or data[:6] not in (b"GIF87a", b"GIF89a"):
+    blocks = gif_application_blocks(data, before_first_image=True)
+    if blocks is None:
         return None
-    packed = data[10]
-    pos = 13 + (3 << ((packed & 7) + 1) if packed & 0x80 else 0)
-    size = len(data)
-    in_extension = False
-    for _ in range(_MAX_SEGMENTS * 64):  # blocks and sub-blocks; then the search decides
-        if pos >= size:
-            return None
-        if in_extension:  # the extension's data sub-blocks, up to the empty one
-            length = data[pos]
-            pos += 1 + length
-            in_extension = length != 0
-            continue
-        introducer = data[pos]
-        if introducer in (0x2C, 0x3B):  # the first image, or the end of the file
-            return False
-        if introducer != 0x21:
-            return None
-        if data[pos + 1 : pos + 11] == b"\xff\x0bC2PA_GIF":
-            return True
-        pos += 2
-        in_extension = True
-    return None
+    return any(name.startswith(b"C2PA_GIF") for name, _where in blocks)
 
 
 def _bmff_has_store(data: bytes) -> bool | None:
